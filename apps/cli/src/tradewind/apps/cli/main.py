@@ -1,0 +1,143 @@
+"""``tradewind``: the one command. The only module allowed to import all three apps, so that
+``tradewind demo`` can run them together in one process on the in-memory adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import urllib.request
+from typing import Annotated, Any
+
+import typer
+
+from tradewind.adapters.aws.observability.logs import configure_logging
+from tradewind.adapters.aws.settings import Settings
+
+app = typer.Typer(
+    help="Tradewind: multi-user algorithmic trading platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+infra = typer.Typer(help="Provision the servers (PostgreSQL, Kafka, DynamoDB, S3, Kinesis).")
+users = typer.Typer(help="Users, accounts and API tokens.")
+app.add_typer(infra, name="infra")
+app.add_typer(users, name="users")
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the REST API, SSE stream and docs (local profile)."""
+    import uvicorn
+
+    from tradewind.apps.web.main import build_app
+
+    configure_logging()
+    settings = _settings(web_host=host, web_port=port)
+    uvicorn.run(build_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run the outbox relay and the consumers (local profile)."""
+    from tradewind.apps.worker.main import serve
+
+    configure_logging()
+    asyncio.run(serve(_settings()))
+
+
+@app.command()
+def gateway() -> None:
+    """Run the execution engine, broker gateway and quote pump (local profile)."""
+    from tradewind.apps.gateway.main import serve
+
+    configure_logging()
+    asyncio.run(serve(_settings()))
+
+
+@app.command()
+def status() -> None:
+    """Readiness of the three processes, probed on their health ports."""
+    settings = _settings()
+    targets = {
+        "web": f"http://{settings.web_host}:{settings.web_port}/readyz",
+        "worker": f"http://{settings.web_host}:{settings.worker_health_port}/readyz",
+        "gateway": f"http://{settings.web_host}:{settings.gateway_health_port}/readyz",
+    }
+    all_ready = True
+    for name, url in targets.items():
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                body = json.loads(resp.read())
+            typer.echo(f"{name:8} ready      {url}  {body.get('checks')}")
+        except Exception as exc:
+            all_ready = False
+            typer.echo(f"{name:8} not ready  {url}  ({exc.__class__.__name__})")
+    raise typer.Exit(0 if all_ready else 1)
+
+
+@infra.command("init")
+def infra_init() -> None:
+    """Apply migrations and create topics, table, bucket and stream (idempotent)."""
+    from tradewind.adapters.aws.provisioning import init_all
+
+    asyncio.run(init_all(_settings(), typer.echo))
+
+
+@users.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="The user's name (unique).")],
+    cash: Annotated[str, typer.Option(help="Starting cash, a decimal amount.")] = "100000",
+) -> None:
+    """Create a user and account; prints the API token alone on the last line."""
+    from tradewind.adapters.aws.containers import build_adapters
+    from tradewind.application.accounts.users import CreateUser, InvalidUser
+
+    settings = _settings()
+
+    async def create() -> str:
+        adapters: Any = build_adapters(settings)
+        await adapters.lifecycle().start(kafka=False)
+        try:
+            created = await CreateUser(adapters.uow)(name, cash)
+        finally:
+            await adapters.lifecycle().stop()
+        typer.echo(
+            f"created account {created.account.id} for {created.account.name} with cash {created.account.cash}"
+        )
+        return created.token
+
+    try:
+        token = asyncio.run(create())
+    except InvalidUser as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        if "unique" in str(exc).lower() or "exists" in str(exc).lower():
+            typer.echo(f"error: a user named {name!r} already exists", err=True)
+            raise typer.Exit(2) from None
+        raise
+    typer.echo(token)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Web, worker and gateway in one process on in-memory adapters; real-history quotes."""
+    from tradewind.apps.cli.demo import run_demo
+
+    configure_logging(os.environ.get("TRADEWIND_LOG_LEVEL", "WARNING"))
+    asyncio.run(run_demo(host, port))
+
+
+if __name__ == "__main__":
+    app()

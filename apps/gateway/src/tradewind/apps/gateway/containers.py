@@ -1,0 +1,35 @@
+"""The gateway's composition root: execution engine + broker gateway over the paper broker, and
+the quote pump that feeds it real-history prices."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from tradewind.adapters.broker.history import HistoryReplay
+from tradewind.adapters.broker.paper import PaperBroker
+from tradewind.application.execution.engine import ExecutionEngine
+from tradewind.application.execution.gateway import BrokerGateway
+
+
+def _ms(value: int) -> float:
+    return value / 1000
+
+
+class GatewayContainer(containers.DeclarativeContainer):
+    adapters = providers.DependenciesContainer()
+    config = providers.Configuration()
+
+    broker = providers.Singleton(
+        PaperBroker,
+        latency=providers.Callable(_ms, config.paper_latency_ms),
+        slice_qty=config.paper_slice_qty,
+    )
+    gateway = providers.Singleton(BrokerGateway, adapter=broker)
+    engine = providers.Singleton(
+        ExecutionEngine,
+        gateway=gateway,
+        publisher=adapters.publisher,
+        lookup=adapters.order_lookup,
+        ack_timeout=config.broker_ack_timeout,
+    )
+    replay = providers.Singleton(HistoryReplay)

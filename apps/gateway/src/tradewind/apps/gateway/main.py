@@ -1,0 +1,100 @@
+"""The gateway process: consumes order requests, drives the broker, publishes every report;
+pumps replayed real-history quotes into the price cache, the paper broker and the stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from tradewind.adapters.aws.containers import build_adapters
+from tradewind.adapters.aws.observability.health_server import HealthServer
+from tradewind.adapters.aws.settings import Settings
+from tradewind.application.market.quote_pump import QuotePump
+from tradewind.application.messaging import order_event_handler
+from tradewind.application.topics import COMMAND_TOPICS
+from tradewind.apps.gateway.containers import GatewayContainer
+from tradewind.domain.market import Quote
+
+log = logging.getLogger(__name__)
+GROUP = "execution-engine"
+
+
+def build_container(settings: Settings, adapters: Any | None = None) -> GatewayContainer:
+    container = GatewayContainer(adapters=adapters or build_adapters(settings))
+    container.config.from_dict(settings.model_dump(mode="python"))
+    return container
+
+
+def quote_pump(container: GatewayContainer, interval: float) -> QuotePump:
+    adapters: Any = container.adapters
+    broker, prices, notifier = container.broker(), adapters.prices(), adapters.notifier()
+
+    async def to_broker(quote: Quote) -> None:
+        broker.on_quote(quote)
+
+    async def to_stream(quote: Quote) -> None:
+        await notifier.publish(None, "quote", None, quote.to_dict())
+
+    return QuotePump(
+        container.replay(),
+        [("price_cache", prices.put), ("paper_broker", to_broker), ("stream", to_stream)],
+        interval=interval,
+    )
+
+
+class GatewayProcess:
+    """Everything the gateway runs, started and stopped in order."""
+
+    def __init__(self, container: GatewayContainer, settings: Settings, *, health: bool = True) -> None:
+        self.container = container
+        self.settings = settings
+        self.adapters: Any = container.adapters
+        self.subscriptions: Any = None
+        self.pump = quote_pump(container, settings.quote_interval_ms / 1000)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._health = (
+            HealthServer(settings.web_host, settings.gateway_health_port, self.readiness) if health else None
+        )
+
+    async def readiness(self) -> dict[str, Any]:
+        checks = await self.adapters.lifecycle().readiness()
+        checks["quotes"] = "ok" if self.pump.ticks > 0 else "waiting"
+        return checks
+
+    async def start(self) -> None:
+        await self.adapters.lifecycle().start(kafka=True)
+        await self.pump.tick()  # prices before the first order can be risk-checked
+        engine = self.container.engine()
+        await engine.start()
+        self.subscriptions = self.adapters.subscriptions()
+        self.subscriptions.subscribe(
+            COMMAND_TOPICS,
+            GROUP,
+            order_event_handler(engine.handle, self.adapters.publisher(), consumer=GROUP),
+        )
+        await self.subscriptions.start()
+        self._tasks.append(asyncio.create_task(self.pump.run(self._stop), name="quote-pump"))
+        if self._health is not None:
+            await self._health.start()
+        log.info("gateway started")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._health is not None:
+            await self._health.stop()
+        if self.subscriptions is not None:
+            await self.subscriptions.stop()
+        await self.container.engine().stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.adapters.lifecycle().stop()
+
+
+async def serve(settings: Settings) -> None:
+    process = GatewayProcess(build_container(settings), settings)
+    await process.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await process.stop()

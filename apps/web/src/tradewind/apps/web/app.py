@@ -1,0 +1,100 @@
+"""``create_app(container)``: the only module that sees the container. Everything the handlers
+need is handed to Litestar's ``Provide`` as plain callables, so each test builds its own app."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from tradewind.application.correlation import correlation_id
+from tradewind.apps.web.auth import current_account
+from tradewind.apps.web.containers import WebContainer
+from tradewind.apps.web.errors import EXCEPTION_HANDLERS
+from tradewind.apps.web.health.controller import HealthController
+from tradewind.apps.web.market.controller import MarketController
+from tradewind.apps.web.metrics import Metrics
+from tradewind.apps.web.orders.controller import OrderController
+from tradewind.apps.web.stream.controller import StreamController
+from tradewind.apps.web.stream.hub import StreamHub
+
+
+def _observe(metrics: Metrics) -> Any:
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            headers = dict(scope.get("headers") or [])
+            token = correlation_id.set(headers.get(b"x-correlation-id", b"").decode() or None)
+            started = time.perf_counter()
+            status = 500
+
+            async def send_wrapper(message: Any) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_wrapper)
+            finally:
+                metrics.observe(scope.get("method", "GET"), status, time.perf_counter() - started)
+                correlation_id.reset(token)
+
+        return wrapped
+
+    return middleware
+
+
+def create_app(container: WebContainer) -> Litestar:
+    adapters: Any = container.adapters
+    metrics = Metrics()
+    hub_holder: dict[str, StreamHub] = {}
+
+    @asynccontextmanager
+    async def resources(app: Litestar) -> AsyncIterator[None]:
+        lifecycle = adapters.lifecycle()
+        await lifecycle.start(kafka=False, listener=True)
+        hub_holder["hub"] = StreamHub(adapters.update_listener())
+        try:
+            yield
+        finally:
+            hub_holder.pop("hub").close()
+            await lifecycle.stop()
+
+    def stream_hub() -> StreamHub:
+        return hub_holder["hub"]
+
+    def provide(factory: Any) -> Provide:
+        return Provide(lambda: factory(), sync_to_thread=False)
+
+    return Litestar(
+        route_handlers=[OrderController, MarketController, StreamController, HealthController],
+        dependencies={
+            "account": Provide(current_account),
+            "authenticate": provide(container.authenticate),
+            "place_order": provide(container.place_order),
+            "cancel_order": provide(container.cancel_order),
+            "amend_order": provide(container.amend_order),
+            "order_read_model": provide(adapters.read_model),
+            "prices": provide(adapters.prices),
+            "lifecycle": provide(adapters.lifecycle),
+            "stream_hub": Provide(stream_hub, sync_to_thread=False),
+            "metrics": Provide(lambda: metrics, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[resources],
+        middleware=[_observe(metrics)],
+        openapi_config=OpenAPIConfig(
+            title="Tradewind API", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+        debug=False,
+    )

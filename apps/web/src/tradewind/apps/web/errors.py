@@ -1,0 +1,81 @@
+"""The one map from exceptions to HTTP answers: ``{"error": code, "detail": text}`` (+ ``field``,
+``rule``). Bad input is 4xx and never a 500 (invariant 8)."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
+
+from tradewind.application.accounts.users import InvalidUser
+from tradewind.application.orders.place_order import AccountNotFound
+from tradewind.domain.errors import (
+    DomainError,
+    InvalidOrder,
+    OrderNotAmendable,
+    OrderNotCancelable,
+    OrderNotFound,
+    RiskRejected,
+    RiskUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS: dict[type[DomainError], int] = {
+    InvalidOrder: 422,
+    InvalidUser: 422,
+    RiskRejected: 422,
+    RiskUnavailable: 503,
+    OrderNotFound: 404,
+    OrderNotCancelable: 409,
+    OrderNotAmendable: 409,
+    AccountNotFound: 401,
+}
+
+
+def error_body(code: str, detail: str, **extra: object) -> dict[str, object]:
+    return {"error": code, "detail": detail, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def domain_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
+    assert isinstance(exc, DomainError)
+    status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
+    extra: dict[str, object] = {"field": exc.field}
+    if isinstance(exc, RiskRejected | RiskUnavailable):
+        extra["rule"] = exc.rule
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return Response(error_body(exc.code, exc.detail, **extra), status_code=status, headers=headers)
+
+
+def validation_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
+    detail = getattr(exc, "detail", None) or "the request is not valid"
+    extra = getattr(exc, "extra", None)
+    field = None
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        field = extra[0].get("key")
+        detail = f"{detail}: {extra[0].get('message')}"
+    return Response(error_body("invalid_request", str(detail), field=field), status_code=422)
+
+
+def http_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
+    assert isinstance(exc, HTTPException)
+    code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
+        exc.status_code, "http_error"
+    )
+    return Response(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return Response(error_body("internal_error", "something went wrong on our side"), status_code=500)
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    NotAuthorizedException: http_error,
+    NotFoundException: http_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

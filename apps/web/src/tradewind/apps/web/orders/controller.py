@@ -1,0 +1,101 @@
+"""/api/v1/orders: place, list, get, cancel, amend. Writes go through use cases; reads come
+only from the read model."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import Dependency, Parameter
+
+from tradewind.application.orders.amend_order import AmendOrderHandler
+from tradewind.application.orders.cancel_order import CancelOrderHandler
+from tradewind.application.orders.place_order import PlaceOrderHandler
+from tradewind.application.ports import OrderReadModel
+from tradewind.application.resources import order_resource
+from tradewind.apps.web.request_body import correlation_id, json_object
+from tradewind.domain.accounts import Account
+from tradewind.domain.errors import InvalidOrder, OrderNotFound
+from tradewind.domain.orders.commands import CancelOrder, parse_amend_order, parse_place_order
+
+
+def _order_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise OrderNotFound(f"order {raw} not found", field="order_id") from None
+
+
+class OrderController(Controller):
+    path = "/api/v1/orders"
+    tags = ["orders"]
+
+    @post("/", status_code=202, summary="Place an order")
+    async def place(
+        self, request: Request[Any, Any, Any], account: Account, place_order: PlaceOrderHandler
+    ) -> Response[dict[str, object]]:
+        cid = correlation_id(request)
+        cmd = parse_place_order(account.id, await json_object(request), correlation_id=cid)
+        placed = await place_order(cmd)
+        body = order_resource(placed.order)
+        return Response(
+            body,
+            status_code=202 if placed.created else 200,
+            headers={"X-Correlation-ID": str(placed.order.correlation_id)},
+        )
+
+    @get("/", summary="List orders (newest first)")
+    async def list_orders(
+        self,
+        account: Account,
+        order_read_model: Annotated[OrderReadModel, Dependency(skip_validation=True)],
+        status: str = Parameter(query="status", default="open"),
+        limit: int = Parameter(query="limit", default=50, ge=1, le=500),
+        after: str | None = Parameter(query="after", default=None),
+    ) -> Response[list[dict[str, object]]]:
+        if status not in ("open", "closed", "all"):
+            raise InvalidOrder("status must be one of: open, closed, all", field="status")
+        page = await order_read_model.list_orders(account.id, status=status, limit=limit, after=after)
+        headers = {"X-Next-After": page.next_after} if page.next_after else None
+        return Response([order_resource(o) for o in page.orders], headers=headers)
+
+    @get("/{order_id:str}", summary="One order")
+    async def get_order(
+        self,
+        order_id: str,
+        account: Account,
+        order_read_model: Annotated[OrderReadModel, Dependency(skip_validation=True)],
+    ) -> dict[str, object]:
+        order = await order_read_model.get(account.id, _order_id(order_id))
+        if order is None:
+            raise OrderNotFound(f"order {order_id} not found", field="order_id")
+        return order_resource(order)
+
+    @delete("/{order_id:str}", status_code=202, summary="Request a cancel")
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: str,
+        account: Account,
+        cancel_order: CancelOrderHandler,
+    ) -> Response[dict[str, object]]:
+        order = await cancel_order(
+            CancelOrder(account.id, _order_id(order_id), correlation_id=correlation_id(request))
+        )
+        body = order_resource(order) | {"status": "pending_cancel"}
+        return Response(body, status_code=202)
+
+    @patch("/{order_id:str}", status_code=202, summary="Amend qty and/or limit price")
+    async def amend(
+        self, request: Request[Any, Any, Any], order_id: str, account: Account, amend_order: AmendOrderHandler
+    ) -> Response[dict[str, object]]:
+        cmd = parse_amend_order(
+            account.id,
+            _order_id(order_id),
+            await json_object(request),
+            correlation_id=correlation_id(request),
+        )
+        order = await amend_order(cmd)
+        body = order_resource(order) | {"status": "pending_replace"}
+        return Response(body, status_code=202)

@@ -1,0 +1,39 @@
+"""Reading JSON bodies ourselves: numbers become ``Decimal`` (never float), ``NaN``/``Infinity``
+are refused, and anything unreadable is a 422 naming the body rather than a framework 400."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from litestar import Request
+
+from tradewind.domain.errors import InvalidOrder
+
+
+def _no_constants(name: str) -> Any:
+    raise InvalidOrder(f"{name} is not a number JSON allows", field="body")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null", parse_float=Decimal, parse_constant=_no_constants)
+    except InvalidOrder:
+        raise
+    except ValueError as exc:
+        raise InvalidOrder(f"the body is not valid JSON: {exc}", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidOrder("the body must be a JSON object", field="body")
+    return body
+
+
+def correlation_id(request: Request) -> uuid.UUID:
+    """The caller's ``X-Correlation-ID`` when it is a UUID, else a new one."""
+    raw = request.headers.get("x-correlation-id")
+    try:
+        return uuid.UUID(raw) if raw else uuid.uuid4()
+    except ValueError:
+        return uuid.uuid4()

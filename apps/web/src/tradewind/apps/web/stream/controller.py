@@ -1,0 +1,106 @@
+"""GET /api/v1/stream: the trader's one live stream (SSE).
+
+Events: ``order`` and ``fill`` (with ``id:`` = the order log sequence, resumable with
+``Last-Event-ID``), ``quote`` for the requested symbols (conflated), ``position``; a
+``: heartbeat`` comment only when nothing else was sent for ``HEARTBEAT_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import Dependency, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from tradewind.application.ports import OrderReadModel, PriceCache
+from tradewind.apps.web.stream.hub import Connection, StreamHub
+from tradewind.domain.accounts import Account
+from tradewind.domain.instruments import DEFAULT_WATCHLIST, SYMBOLS
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def _message(kind: str, data: dict[str, Any], seq: int | None) -> ServerSentEventMessage:
+    return ServerSentEventMessage(data=json.dumps(data), event=kind, id=None if seq is None else str(seq))
+
+
+async def _events(
+    conn: Connection,
+    hub: StreamHub,
+    read_model: OrderReadModel,
+    prices: Annotated[PriceCache, Dependency(skip_validation=True)],
+    account: Account,
+    last_event_id: int | None,
+    heartbeat: float,
+) -> AsyncGenerator[ServerSentEventMessage, None]:
+    try:
+        last_seq = last_event_id or 0
+        if last_event_id is not None:
+            # Registered with the hub first, then the backlog: nothing falls between the two.
+            for entry in await read_model.log_since(account.id, last_event_id):
+                last_seq = entry.seq
+                yield _message(entry.kind, entry.data, entry.seq)
+        snapshot = await prices.get_many(sorted(conn.symbols))
+        for quote in snapshot.values():
+            yield _message("quote", quote.to_dict(), None)
+        while True:
+            if conn.overflowed:
+                return  # too far behind: close, the client reconnects with Last-Event-ID
+            sent = False
+            while not conn.updates.empty():
+                message = conn.updates.get_nowait()
+                seq = message.get("seq")
+                if isinstance(seq, int) and seq <= last_seq:
+                    continue  # already sent from the backlog (or a redelivery)
+                if isinstance(seq, int):
+                    last_seq = seq
+                sent = True
+                yield _message(str(message["kind"]), message["data"], seq if isinstance(seq, int) else None)
+            if conn.quotes:
+                quotes, conn.quotes = conn.quotes, {}
+                for data in quotes.values():
+                    sent = True
+                    yield _message("quote", data, None)
+            if sent:
+                continue
+            conn.wake.clear()
+            if not conn.updates.empty() or conn.quotes:
+                continue
+            try:
+                await asyncio.wait_for(conn.wake.wait(), heartbeat)
+            except TimeoutError:
+                yield ServerSentEventMessage(comment="heartbeat")
+    finally:
+        hub.disconnect(conn)
+
+
+class StreamController(Controller):
+    path = "/api/v1/stream"
+    tags = ["stream"]
+
+    @get("/", summary="Live orders, fills, positions and quotes (SSE)")
+    async def stream(
+        self,
+        request: Request[Any, Any, Any],
+        account: Account,
+        stream_hub: StreamHub,
+        order_read_model: Annotated[OrderReadModel, Dependency(skip_validation=True)],
+        prices: Annotated[PriceCache, Dependency(skip_validation=True)],
+        symbols: str | None = Parameter(query="symbols", default=None),
+        heartbeat: float = Parameter(query="heartbeat", default=HEARTBEAT_SECONDS, gt=0.05, le=60),
+    ) -> ServerSentEvent:
+        wanted = (
+            frozenset(s.strip().upper() for s in symbols.split(",") if s.strip()) & SYMBOLS
+            if symbols
+            else frozenset(DEFAULT_WATCHLIST)
+        )
+        raw_last = request.headers.get("last-event-id")
+        last_event_id = int(raw_last) if raw_last and raw_last.isdigit() else None
+        conn = stream_hub.connect(str(account.id), wanted)
+        return ServerSentEvent(
+            _events(conn, stream_hub, order_read_model, prices, account, last_event_id, heartbeat)
+        )

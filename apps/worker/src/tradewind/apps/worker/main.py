@@ -1,0 +1,76 @@
+"""The worker process: relays the outbox to Kafka and runs the consumers (order read model and
+live notifications). Each consumer commits its offset only after its effect is durable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from tradewind.adapters.aws.containers import build_adapters
+from tradewind.adapters.aws.observability.health_server import HealthServer
+from tradewind.adapters.aws.settings import Settings
+from tradewind.application.messaging import order_event_handler
+from tradewind.application.topics import ORDER_TOPICS
+from tradewind.apps.worker.containers import WorkerContainer
+
+log = logging.getLogger(__name__)
+PROJECTION_GROUP = "order-projection"
+
+
+def build_container(settings: Settings, adapters: Any | None = None) -> WorkerContainer:
+    container = WorkerContainer(adapters=adapters or build_adapters(settings))
+    container.config.from_dict(settings.model_dump(mode="python"))
+    return container
+
+
+class WorkerProcess:
+    def __init__(self, container: WorkerContainer, settings: Settings, *, health: bool = True) -> None:
+        self.container = container
+        self.adapters: Any = container.adapters
+        self.subscriptions: Any = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._health = (
+            HealthServer(settings.web_host, settings.worker_health_port, self.readiness) if health else None
+        )
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = await self.adapters.lifecycle().readiness()
+        checks["relay"] = "ok" if self._tasks and not self._tasks[0].done() else "down"
+        return checks
+
+    async def start(self) -> None:
+        await self.adapters.lifecycle().start(kafka=True)
+        relay = self.container.relay()
+        self._tasks.append(asyncio.create_task(relay.run(self._stop), name="outbox-relay"))
+        self.subscriptions = self.adapters.subscriptions()
+        self.subscriptions.subscribe(
+            ORDER_TOPICS,
+            PROJECTION_GROUP,
+            order_event_handler(
+                self.container.order_projection(), self.adapters.publisher(), consumer=PROJECTION_GROUP
+            ),
+        )
+        await self.subscriptions.start()
+        if self._health is not None:
+            await self._health.start()
+        log.info("worker started")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._health is not None:
+            await self._health.stop()
+        if self.subscriptions is not None:
+            await self.subscriptions.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.adapters.lifecycle().stop()
+
+
+async def serve(settings: Settings) -> None:
+    process = WorkerProcess(build_container(settings), settings)
+    await process.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await process.stop()

@@ -1,0 +1,1 @@
+"""Kafka (Amazon MSK in production): the durable producer and the consumer groups."""

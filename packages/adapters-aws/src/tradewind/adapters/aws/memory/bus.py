@@ -1,0 +1,87 @@
+"""An in-process Kafka twin for the ``memory`` profile: ordered topic logs, consumer groups with
+committed offsets, redelivery when a handler raises. One key's messages stay in order because a
+topic is a single ordered log here (Kafka keeps order per partition, a weaker promise)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tradewind.application.ports import MessageHandler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Topic:
+    records: list[tuple[str, bytes]] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class MemoryBus:
+    def __init__(self, *, retry_delay: float = 0.05) -> None:
+        self._topics: dict[str, _Topic] = {}
+        self._subscriptions: list[tuple[str, str, MessageHandler]] = []
+        self._offsets: dict[tuple[str, str], int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._retry_delay = retry_delay
+
+    def _topic(self, name: str) -> _Topic:
+        return self._topics.setdefault(name, _Topic())
+
+    def records(self, topic: str) -> list[tuple[str, bytes]]:
+        return list(self._topic(topic).records)
+
+    # -- EventPublisher ------------------------------------------------------------------------
+    async def publish(
+        self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        t = self._topic(topic)
+        t.records.append((key, payload))
+        t.changed.set()
+
+    async def publish_batch(self, records: Sequence[tuple[str, str, bytes]]) -> int:
+        for topic, key, payload in records:
+            await self.publish(topic, key, payload)
+        return len(records)
+
+    # -- Subscriptions ------------------------------------------------------------------------
+    def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
+        for topic in topics:
+            self._subscriptions.append((topic, group, handler))
+
+    async def start(self) -> None:
+        """Start every subscription not yet running (idempotent: the demo's apps share one bus)."""
+        for topic, group, handler in self._subscriptions[len(self._tasks) :]:
+            self._tasks.append(
+                asyncio.create_task(self._consume(topic, group, handler), name=f"{group}:{topic}")
+            )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        self._subscriptions = []
+
+    async def _consume(self, topic: str, group: str, handler: MessageHandler) -> None:
+        t = self._topic(topic)
+        while True:
+            offset = self._offsets.get((group, topic), 0)
+            if offset >= len(t.records):
+                t.changed.clear()
+                if offset >= len(t.records):
+                    await t.changed.wait()
+                continue
+            _, payload = t.records[offset]
+            try:
+                await handler(payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("handler failed; redelivering", extra={"group": group, "topic": topic})
+                await asyncio.sleep(self._retry_delay)  # back-off before redelivery
+                continue
+            self._offsets[(group, topic)] = offset + 1  # commit only after the handler returned

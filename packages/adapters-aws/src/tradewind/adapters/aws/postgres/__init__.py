@@ -1,0 +1,1 @@
+"""PostgreSQL (Aurora in production) through asyncpg."""

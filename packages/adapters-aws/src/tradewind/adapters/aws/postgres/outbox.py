@@ -1,0 +1,37 @@
+"""The outbox as the relay reads it. Leadership is a session advisory lock held on a dedicated
+connection, so exactly one relay publishes and per-key order holds across restarts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from tradewind.application.ports import OutboxRecord
+
+_RELAY_LOCK = 7_204_114
+
+
+class PgOutboxStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def claim(self) -> AsyncIterator[None]:
+        async with self._pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)  # waits for the leader to go
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+
+    async def unsent(self, limit: int) -> list[OutboxRecord]:
+        rows = await self._pool.fetch(
+            "SELECT id, topic, key, event_id, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+            limit,
+        )
+        return [OutboxRecord(r["id"], r["topic"], r["key"], r["event_id"], bytes(r["payload"])) for r in rows]
+
+    async def mark_sent(self, ids: Sequence[int]) -> None:
+        await self._pool.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", list(ids))

@@ -1,0 +1,73 @@
+"""Settings from the environment (prefix ``TRADEWIND_``), read when a container is built.
+
+Profiles: ``memory`` (in-process twins, no servers) and ``local`` (real servers on 127.0.0.1
+through exactly the code that targets AWS; only endpoints differ). ``aws`` is ``local`` with
+AWS endpoints: set the hosts and leave ``aws_endpoint_url`` empty.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRADEWIND_", extra="ignore")
+
+    profile: Literal["memory", "local", "aws"] = "local"
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    gateway_health_port: int = 8001
+    worker_health_port: int = 8002
+
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5433
+    pg_user: str = "tradewind"
+    pg_password: str = "tradewind"
+    pg_database: str = "tradewind"
+    pg_pool_size: int = 10
+
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6380
+
+    kafka_host: str = "127.0.0.1"
+    kafka_port: int = 9092
+
+    aws_endpoint_url: str | None = "http://127.0.0.1:5050"
+    aws_region: str = "us-east-1"
+    aws_access_key_id: str = "testing"
+    aws_secret_access_key: str = "testing"
+    s3_bucket: str = "tradewind-audit"
+    positions_table: str = "tradewind-positions"
+    kinesis_stream: str = "market-data"
+
+    # risk (the article's two rules)
+    max_order_notional: Decimal = Decimal("250000")
+    max_concentration: Decimal = Decimal("0.20")
+
+    # execution
+    broker_ack_timeout: float = 5.0
+    paper_latency_ms: int = 20
+    paper_slice_qty: int | None = None
+    quote_interval_ms: int = 500  # the simulated/replayed quote source's tick
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pg_dsn(self) -> str:
+        return (
+            f"postgresql://{self.pg_user}:{self.pg_password}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
+        )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"{self.kafka_host}:{self.kafka_port}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def redis_url(self) -> str:
+        return f"redis://{self.redis_host}:{self.redis_port}/0"

@@ -1,0 +1,64 @@
+"""Create a user's account with its API token, and resolve a token to its account.
+
+Only a SHA-256 of the token is stored: a database dump does not hand out trading access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from tradewind.application.ports import UnitOfWorkFactory
+from tradewind.domain.accounts import Account
+from tradewind.domain.clock import utcnow
+from tradewind.domain.errors import DomainError
+
+
+class InvalidUser(DomainError):
+    code = "invalid_user"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedUser:
+    account: Account
+    token: str
+
+
+class CreateUser:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, name: str, cash: str | Decimal, *, token: str | None = None) -> CreatedUser:
+        name = name.strip()
+        if not name or len(name) > 64:
+            raise InvalidUser("name must be 1-64 characters", field="name")
+        try:
+            amount = Decimal(str(cash))
+        except (InvalidOperation, ValueError):
+            raise InvalidUser(f"cash is not a number: {cash!r}", field="cash") from None
+        if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
+            raise InvalidUser("cash must be between 0 and 1,000,000,000,000", field="cash")
+        token = token or "tw_" + secrets.token_urlsafe(32)
+        account = Account(id=uuid.uuid4(), name=name, cash=amount, created_at=utcnow())
+        async with self._uow() as uow:
+            await uow.accounts.add(account, hash_token(token))
+            await uow.commit()
+        return CreatedUser(account, token)
+
+
+class Authenticate:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, token: str) -> Account | None:
+        if not token:
+            return None
+        async with self._uow() as uow:
+            return await uow.accounts.by_token_hash(hash_token(token))

@@ -1,0 +1,1 @@
+"""Execution: the engine that turns order requests into broker calls, and the broker port."""

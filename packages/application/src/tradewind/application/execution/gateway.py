@@ -1,0 +1,112 @@
+"""BrokerGateway: the bridge between the broker's thread and the event loop, done right.
+
+The article's version resolves one future per order from the broker thread and forgets every
+report after the first. Here:
+
+* the broker thread only ever calls ``loop.call_soon_threadsafe`` (invariant 6); every dict and
+  future below is touched on the loop thread alone;
+* every report goes into one ordered queue, whether or not anything awaits it, so partial fills,
+  fills after a timeout and fills after a cancel all reach the publisher;
+* ``expect``/``wait`` let a caller wait (with a timeout) for the first report of an order
+  *after it has been published*, so the consumer commits its offset only then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from tradewind.application.execution.broker import BrokerAdapter, BrokerOrder, ExecutionReport
+
+ReportSink = Callable[[ExecutionReport], Awaitable[None]]
+
+
+class BrokerGateway:
+    def __init__(self, adapter: BrokerAdapter) -> None:
+        self._adapter = adapter
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[ExecutionReport] = asyncio.Queue()
+        self._waiters: dict[str, list[asyncio.Future[ExecutionReport]]] = {}
+        self._seen: set[str] = set()  # client order ids with at least one published report
+        self._pump: asyncio.Task[None] | None = None
+
+    @property
+    def adapter(self) -> BrokerAdapter:
+        return self._adapter
+
+    async def start(self, sink: ReportSink) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._adapter.register_callback(self._from_broker_thread)
+        await asyncio.to_thread(self._adapter.start)
+        self._pump = asyncio.create_task(self._publish_reports(sink), name="broker-report-pump")
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._adapter.stop)
+        if self._pump is not None:
+            await self._drain()
+            self._pump.cancel()
+            try:
+                await self._pump
+            except asyncio.CancelledError:
+                pass
+
+    async def _drain(self) -> None:
+        while not self._queue.empty():
+            await asyncio.sleep(0)  # let the pump publish what the broker already told us
+
+    # -- broker thread -> loop ---------------------------------------------------------------
+    def _from_broker_thread(self, report: ExecutionReport) -> None:
+        """Runs on the broker's thread: hand over and return. Nothing else here."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, report)
+
+    async def _publish_reports(self, sink: ReportSink) -> None:
+        while True:
+            report = await self._queue.get()
+            while True:
+                try:
+                    await sink(report)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # publishing failed: retry, never drop a report (invariant 3)
+                    await asyncio.sleep(0.5)
+            self._seen.add(report.client_order_id)
+            for waiter in self._waiters.pop(report.client_order_id, []):
+                if not waiter.done():
+                    waiter.set_result(report)
+
+    # -- requests (loop thread) --------------------------------------------------------------
+    async def submit(self, order: BrokerOrder) -> None:
+        await asyncio.to_thread(self._adapter.submit, order)
+
+    async def cancel(self, client_order_id: str) -> None:
+        await asyncio.to_thread(self._adapter.cancel, client_order_id)
+
+    async def replace(self, client_order_id: str, qty: int | None, limit_price: Decimal | None) -> None:
+        await asyncio.to_thread(self._adapter.replace, client_order_id, qty, limit_price)
+
+    def expect(self, client_order_id: str) -> asyncio.Future[ExecutionReport]:
+        """A future for the first published report of an order. Call it *before* submitting."""
+        waiter: asyncio.Future[ExecutionReport] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(client_order_id, []).append(waiter)
+        return waiter
+
+    async def wait(
+        self, client_order_id: str, waiter: asyncio.Future[ExecutionReport], timeout: float
+    ) -> bool:
+        """``True`` once a report of the order is published; ``False`` after ``timeout`` seconds."""
+        if client_order_id in self._seen:
+            return True
+        try:
+            await asyncio.wait_for(waiter, timeout)
+            return True
+        except TimeoutError:
+            waiters = self._waiters.get(client_order_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            return False
+
+    def has_reported(self, client_order_id: str) -> bool:
+        return client_order_id in self._seen

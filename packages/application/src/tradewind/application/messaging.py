@@ -1,0 +1,36 @@
+"""Decoding consumed messages into events, with a dead letter for what can never be read.
+
+A message that is not a valid event will fail the same way on every redelivery; it goes to
+``dead_letter`` and the handler returns, so the partition moves on. Anything else a handler
+raises propagates: the offset stays uncommitted and the message comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+
+from tradewind.application.ports import EventPublisher, MessageHandler
+from tradewind.application.topics import DEAD_LETTER
+from tradewind.domain.orders.events import OrderEvent, parse_order_event
+
+log = logging.getLogger(__name__)
+
+
+def order_event_handler(
+    handler: Callable[[OrderEvent], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+) -> MessageHandler:
+    async def on_message(payload: bytes) -> None:
+        try:
+            event = parse_order_event(payload)
+        except (ValidationError, ValueError) as exc:
+            log.error(
+                "undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)}
+            )
+            await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
+            return
+        await handler(event)
+
+    return on_message

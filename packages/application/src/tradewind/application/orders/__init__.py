@@ -1,0 +1,1 @@
+"""Order use cases: place, cancel, amend, one module each."""

@@ -1,0 +1,44 @@
+"""Place an order: validate, risk-check under the account lock, commit order + outbox event.
+
+Orders of one account are checked one at a time (the account row is locked for the whole unit
+of work), so two concurrent orders cannot jointly breach a limit each passes alone. A retried
+``client_order_id`` returns the first order and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradewind.application.ports import UnitOfWorkFactory
+from tradewind.application.risk.check import RiskCheck
+from tradewind.domain.errors import DomainError
+from tradewind.domain.orders.commands import PlaceOrder
+from tradewind.domain.orders.order import Order
+
+
+class AccountNotFound(DomainError):
+    code = "account_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    order: Order
+    created: bool  # False: a retry of an order we already have
+
+
+class PlaceOrderHandler:
+    def __init__(self, uow: UnitOfWorkFactory, risk: RiskCheck) -> None:
+        self._uow = uow
+        self._risk = risk
+
+    async def __call__(self, cmd: PlaceOrder) -> Placed:
+        async with self._uow() as uow:
+            if await uow.accounts.lock(cmd.account_id) is None:
+                raise AccountNotFound(f"account {cmd.account_id} does not exist")
+            if seen := await uow.orders.by_client_order_id(cmd.account_id, cmd.client_order_id):
+                return Placed(seen, created=False)
+            order = Order.submit(cmd)
+            await self._risk.check(order, await uow.orders.exposure(cmd.account_id))
+            await uow.orders.add(order)
+            await uow.commit()
+        return Placed(order, created=True)

@@ -1,0 +1,190 @@
+"""Ports: what the application needs from the outside world, as ``typing.Protocol``s.
+
+Adapters (``tradewind.adapters.*``) implement them; every port has a real twin and an in-memory
+twin that pass the same contract suite (``tests/contract/ports``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Protocol, Self
+
+from tradewind.domain.accounts import Account
+from tradewind.domain.market import Quote
+from tradewind.domain.orders.events import Event, OrderEvent
+from tradewind.domain.orders.order import Order
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What an account already holds and has asked for, read under the account lock.
+
+    ``positions`` are signed share counts; ``open_orders`` are every order not known to be final,
+    including those the read model has not seen yet (so two racing orders see each other).
+    ``cash`` is the account's cash after the fills it has had.
+    """
+
+    cash: Decimal
+    positions: dict[str, int]
+    open_orders: list[Order]
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Insert the order row and write each of ``order.events`` to the outbox, same transaction."""
+
+    async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
+        """The order with its current status (from the read model when it has one)."""
+
+    async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None: ...
+
+    async def record(self, order: Order) -> None:
+        """Write ``order.events`` (cancel/amend requests) to the outbox; the row itself is immutable."""
+
+    async def exposure(self, account_id: uuid.UUID) -> Exposure: ...
+
+
+class AccountRepository(Protocol):
+    async def add(self, account: Account, token_hash: str) -> None: ...
+
+    async def lock(self, account_id: uuid.UUID) -> Account | None:
+        """Load the account and hold it until the unit of work ends: orders of one account are
+        risk-checked one at a time."""
+
+    async def by_token_hash(self, token_hash: str) -> Account | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Leaving the block without ``commit()`` rolls back."""
+
+    orders: OrderRepository
+    accounts: AccountRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLogEntry:
+    """One applied order event as the trader's stream shows it; ``seq`` is the SSE ``id``."""
+
+    seq: int
+    account_id: uuid.UUID
+    kind: str  # "order" or "fill"
+    data: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    orders: list[Order]
+    next_after: str | None
+
+
+class OrderReadModel(Protocol):
+    """The order projection's table, separate from the write table. ``apply`` is idempotent by
+    ``event_id`` and atomic: the view change, the dedupe record and the stream log entries commit
+    together, so a redelivered event returns the same entries and changes nothing."""
+
+    async def apply(self, event: OrderEvent) -> list[OrderLogEntry]: ...
+
+    async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None: ...
+
+    async def list_orders(
+        self, account_id: uuid.UUID, *, status: str = "all", limit: int = 50, after: str | None = None
+    ) -> OrderPage: ...
+
+    async def log_since(self, account_id: uuid.UUID, seq: int, limit: int = 500) -> list[OrderLogEntry]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    id: int
+    topic: str
+    key: str
+    event_id: uuid.UUID
+    payload: bytes
+
+
+class OutboxStore(Protocol):
+    def claim(self) -> AbstractAsyncContextManager[None]:
+        """Hold the relay's leadership (one relay publishes at a time, so order per key holds)."""
+        ...
+
+    async def unsent(self, limit: int) -> list[OutboxRecord]:
+        """Oldest first."""
+
+    async def mark_sent(self, ids: Sequence[int]) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Durable publish: returns only when the broker acknowledged (acks=all)."""
+
+    async def publish(
+        self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None
+    ) -> None: ...
+
+    async def publish_batch(self, records: Sequence[tuple[str, str, bytes]]) -> int:
+        """Publish in order; returns how many of the leading records were acknowledged."""
+        ...
+
+
+class PriceCache(Protocol):
+    async def put(self, quote: Quote) -> None: ...
+
+    async def get(self, symbol: str) -> Quote | None:
+        """The last quote, or ``None`` when there is none or it expired. Raises on cache failure."""
+
+    async def get_many(self, symbols: Sequence[str]) -> dict[str, Quote]: ...
+
+
+StreamHandler = Callable[[str, dict[str, object]], Awaitable[None]]
+
+
+class Notifier(Protocol):
+    """Fan-out of live updates to web processes (Redis pub/sub in ``local``)."""
+
+    async def publish(
+        self, account_id: uuid.UUID | None, kind: str, seq: int | None, data: dict[str, object]
+    ) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class EventHandler(Protocol):
+    async def __call__(self, event: Event) -> None: ...
+
+
+class OrderLookup(Protocol):
+    """Find any order by id, whoever owns it (the gateway, after a restart, for a late report)."""
+
+    async def find(self, order_id: uuid.UUID) -> Order | None: ...
+
+
+MessageHandler = Callable[[bytes], Awaitable[None]]
+
+
+class Subscriptions(Protocol):
+    """Consumer groups over topics. A handler that raises leaves the message uncommitted and it is
+    delivered again (invariant 5); a handler that returns has made its effect durable."""
+
+    def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Read-side projections: consumers that turn events into query tables."""

@@ -1,0 +1,53 @@
+"""What applying one event to an order view means, shared by every read-model adapter.
+
+The adapters own storage and atomicity; this module owns the rules, so the PostgreSQL and the
+in-memory read models cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from tradewind.application.ports import OrderPage
+from tradewind.application.resources import fill_resource, order_resource
+from tradewind.domain.orders.events import OrderEvent, OrderFilled, OrderSubmitted
+from tradewind.domain.orders.order import Order
+from tradewind.domain.orders.status import FINAL
+
+MAX_LIMIT = 500
+
+
+class ProjectionMiss(Exception):
+    """The event names an order the read model cannot build yet; raise so it is redelivered."""
+
+
+def apply_to_view(view: Order, event: OrderEvent, *, created: bool) -> list[tuple[str, dict[str, object]]]:
+    """Apply a not-yet-seen event; return the stream entries it produces (kind, data)."""
+    changed = view.apply(event) or (created and isinstance(event, OrderSubmitted))
+    if created and not isinstance(event, OrderSubmitted):
+        changed = True  # the view itself is new: show it
+    entries: list[tuple[str, dict[str, object]]] = []
+    if isinstance(event, OrderFilled):
+        entries.append(("fill", fill_resource(event)))  # every fill is news, even a late one
+    if changed:
+        entries.append(("order", order_resource(view)))
+    return entries
+
+
+def filter_and_page(orders: list[Order], *, status: str, limit: int, after: str | None) -> OrderPage:
+    if status == "open":
+        orders = [o for o in orders if o.status not in FINAL]
+    elif status == "closed":
+        orders = [o for o in orders if o.status in FINAL]
+    orders.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+    if after is not None:
+        try:
+            cursor = uuid.UUID(after)
+        except ValueError:
+            cursor = None
+        ids = [o.id for o in orders]
+        orders = orders[ids.index(cursor) + 1 :] if cursor in ids else []
+    limit = max(1, min(limit, MAX_LIMIT))
+    page = orders[:limit]
+    next_after = str(page[-1].id) if len(orders) > limit and page else None
+    return OrderPage(page, next_after)

@@ -1,0 +1,1 @@
+"""Pre-trade risk: rules behind one protocol, evaluated synchronously, failing closed."""

@@ -1,0 +1,50 @@
+"""The synchronous pre-trade check. It fails closed (invariant 4): a missing or stale price is a
+rejection (422, rule ``price_missing``/``price_stale``); a cache that does not answer or a rule that
+crashes is ``RiskUnavailable`` (503). Either way the order is refused with a reason."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from tradewind.application.ports import Exposure, PriceCache
+from tradewind.application.risk.rules import RiskContext, RiskRule
+from tradewind.domain.clock import utcnow
+from tradewind.domain.errors import RiskRejected, RiskUnavailable
+from tradewind.domain.orders.order import Order
+
+log = logging.getLogger(__name__)
+
+
+class RiskCheck:
+    def __init__(self, prices: PriceCache, rules: Sequence[RiskRule]) -> None:
+        self._prices = prices
+        self._rules = tuple(rules)
+
+    async def check(self, order: Order, exposure: Exposure) -> None:
+        symbols = sorted({order.symbol, *exposure.positions, *(o.symbol for o in exposure.open_orders)})
+        try:
+            quotes = await self._prices.get_many(symbols)
+        except Exception as exc:  # the cache is down: we cannot know the risk
+            log.warning("risk price lookup failed", extra={"error": repr(exc)})
+            raise RiskUnavailable(
+                "price_cache", f"price cache unavailable: {exc.__class__.__name__}"
+            ) from exc
+        now = utcnow()
+        for symbol in symbols:
+            quote = quotes.get(symbol)
+            if quote is None:
+                raise RiskRejected("price_missing", f"no current price for {symbol}")
+            if quote.is_stale(now):
+                raise RiskRejected("price_stale", f"the price of {symbol} is older than 5 s")
+        ctx = RiskContext(
+            quotes=quotes, positions=exposure.positions, open_orders=exposure.open_orders, cash=exposure.cash
+        )
+        for rule in self._rules:
+            try:
+                rule.check(order, ctx)
+            except RiskRejected:
+                raise
+            except Exception as exc:
+                log.exception("risk rule crashed", extra={"rule": rule.name})
+                raise RiskUnavailable(rule.name, f"risk rule {rule.name} failed: {exc}") from exc

@@ -1,0 +1,58 @@
+"""Domain errors. Each carries a machine-readable ``code`` and, where the caller sent the bad
+value, the ``field`` that was wrong, so the HTTP layer can answer 4xx with both (invariant 8)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class InvalidOrder(DomainError):
+    code = "invalid_order"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+    def __init__(self, current: object, trigger: object) -> None:
+        super().__init__(f"an order in status {current} cannot become {trigger}")
+        self.current = current
+        self.trigger = trigger
+
+
+class OrderNotCancelable(DomainError):
+    code = "order_not_cancelable"
+
+
+class OrderNotAmendable(DomainError):
+    code = "order_not_amendable"
+
+
+class OrderNotFound(DomainError):
+    code = "order_not_found"
+
+
+class RiskRejected(DomainError):
+    """A pre-trade rule said no. ``rule`` names it (no free-text-only denials)."""
+
+    code = "risk_rejected"
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(detail)
+        self.rule = rule
+
+
+class RiskUnavailable(DomainError):
+    """The check could not be made (no price, stale price, cache down, rule error): fail closed."""
+
+    code = "risk_unavailable"
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(detail)
+        self.rule = rule

@@ -1,0 +1,1 @@
+"""Orders: the aggregate, its statuses, commands and events."""
