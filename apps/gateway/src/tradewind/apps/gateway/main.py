@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Any
 
 from tradewind.adapters.aws.containers import build_adapters
@@ -92,9 +93,14 @@ class GatewayProcess:
 
 
 async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then stop in order (consumers first, pools last)."""
     process = GatewayProcess(build_container(settings), settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     await process.start()
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await process.stop()

@@ -14,5 +14,8 @@ class WorkerContainer(containers.DeclarativeContainer):
 
     relay = providers.Singleton(OutboxRelay, store=adapters.outbox, publisher=adapters.publisher)
     order_projection = providers.Singleton(
-        OrderProjection, read_model=adapters.read_model, notifier=adapters.notifier
+        OrderProjection,
+        read_model=adapters.read_model,
+        notifier=adapters.notifier,
+        dead_letter=adapters.publisher,
     )

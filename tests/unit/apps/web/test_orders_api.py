@@ -1,0 +1,220 @@
+"""The orders API on the memory profile: status codes, error bodies naming the field, nothing
+written on bad input, auth scoping. The full flow to ``filled`` runs in the e2e tier."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tradewind.adapters.aws.containers import build_adapters
+from tradewind.adapters.aws.settings import Settings
+from tradewind.application.accounts.users import CreateUser
+from tradewind.apps.web.main import build_app
+from tradewind.domain.clock import utcnow
+from tradewind.domain.market import Quote
+
+ALICE, BOB = "alice-token", "bob-token"
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def seed_quote(adapters: Any, symbol: str = "AAPL", last: str = "100", age: float = 0.0) -> None:
+    price = Decimal(last)
+    await adapters.prices().put(
+        Quote(
+            symbol, price - Decimal("0.01"), price + Decimal("0.01"), price, utcnow() - timedelta(seconds=age)
+        )
+    )
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[tuple[AsyncTestClient[Any], Any]]:
+    settings = Settings(profile="memory")
+    adapters: Any = build_adapters(settings)
+    await CreateUser(adapters.uow)("alice", "100000", token=ALICE)
+    await CreateUser(adapters.uow)("bob", "100000", token=BOB)
+    await seed_quote(adapters)
+    async with AsyncTestClient(build_app(settings, adapters)) as client:
+        yield client, adapters
+
+
+def outbox_size(adapters: Any) -> int:
+    return len(adapters.store().outbox)
+
+
+async def test_place_answers_202_pending_with_correlation_id(env: Any) -> None:
+    client, adapters = env
+    r = await client.post(
+        "/api/v1/orders",
+        headers=auth(ALICE),
+        json={
+            "symbol": "AAPL",
+            "side": "buy",
+            "qty": 10,
+            "type": "limit",
+            "limit_price": "99.50",
+            "time_in_force": "gtc",
+            "client_order_id": "c-1",
+        },
+    )
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["status"] == "pending" and body["limit_price"] == "99.50" and body["qty"] == 10
+    assert body["correlation_id"] == r.headers["x-correlation-id"]
+    assert outbox_size(adapters) == 1
+    payload = json.loads(adapters.store().outbox[0].payload)
+    assert payload["type"] == "order.submitted" and payload["limit_price"] == "99.50"
+
+
+async def test_a_retried_client_order_id_returns_the_same_order(env: Any) -> None:
+    client, adapters = env
+    order = {"symbol": "AAPL", "side": "buy", "qty": 5, "type": "market", "client_order_id": "retry-me"}
+    first = await client.post("/api/v1/orders", headers=auth(ALICE), json=order)
+    second = await client.post("/api/v1/orders", headers=auth(ALICE), json=order)
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert outbox_size(adapters) == 1
+    other = await client.post("/api/v1/orders", headers=auth(BOB), json=order)  # per account
+    assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
+
+
+BAD = [
+    ({"qty": -1}, "qty"),
+    ({"qty": 0}, "qty"),
+    ({"qty": 1.5}, "qty"),
+    ({"qty": "1.5"}, "qty"),
+    ({"qty": [1]}, "qty"),
+    ({"qty": True}, "qty"),
+    ({"qty": 10**12}, "qty"),
+    ({"type": "iceberg"}, "type"),
+    ({"side": "short"}, "side"),
+    ({"time_in_force": "forever"}, "time_in_force"),
+    ({"type": "limit"}, "limit_price"),
+    ({"type": "limit", "limit_price": "-3"}, "limit_price"),
+    ({"type": "limit", "limit_price": "1e400"}, "limit_price"),
+    ({"type": "limit", "limit_price": "abc"}, "limit_price"),
+    ({"type": "limit", "limit_price": 1e308}, "limit_price"),
+    ({"type": "stop"}, "stop_price"),
+    ({"limit_price": "10"}, "limit_price"),
+    ({"symbol": "ZZZZ"}, "symbol"),
+    ({"symbol": 42}, "symbol"),
+    ({"leverage": 10}, "leverage"),
+    ({"client_order_id": "x" * 65}, "client_order_id"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), BAD, ids=[f"{f}:{c}" for c, f in BAD])
+async def test_bad_orders_answer_422_naming_the_field_and_write_nothing(
+    env: Any, change: Any, field: str
+) -> None:
+    client, adapters = env
+    body = {"symbol": "AAPL", "side": "buy", "qty": 1, "type": "market", **change}
+    r = await client.post("/api/v1/orders", headers=auth(ALICE), json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "invalid_order" and r.json()["field"] == field, r.json()
+    assert r.json()["detail"]
+    assert outbox_size(adapters) == 0 and not adapters.store().orders
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"symbol": "AAPL", "side": "buy", "qty": NaN, "type": "market"}', b"[1, 2]", b"{not json", b""]
+)
+async def test_unreadable_bodies_answer_422(env: Any, raw: bytes) -> None:
+    client, adapters = env
+    r = await client.post(
+        "/api/v1/orders", headers={**auth(ALICE), "Content-Type": "application/json"}, content=raw
+    )
+    assert r.status_code == 422 and r.json()["error"] == "invalid_order", r.text
+    assert outbox_size(adapters) == 0
+
+
+async def test_no_token_is_401_and_a_bad_token_too(env: Any) -> None:
+    client, _ = env
+    assert (await client.get("/api/v1/orders")).status_code == 401
+    r = await client.get("/api/v1/orders", headers=auth("nope"))
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+    assert (await client.get("/api/v1/stream", headers=auth("nope"))).status_code == 401
+
+
+async def test_risk_rejection_is_422_with_the_rule_and_writes_nothing(env: Any) -> None:
+    client, adapters = env
+    r = await client.post(
+        "/api/v1/orders",
+        headers=auth(ALICE),
+        json={"symbol": "AAPL", "side": "buy", "qty": 300, "type": "market"},
+    )
+    assert r.status_code == 422 and r.json()["error"] == "risk_rejected"
+    assert r.json()["rule"] == "max_concentration"
+    assert outbox_size(adapters) == 0
+
+
+async def test_a_stale_price_rejects_with_a_reason(env: Any) -> None:
+    client, adapters = env
+    await seed_quote(adapters, "MSFT", "300", age=6)
+    r = await client.post(
+        "/api/v1/orders",
+        headers=auth(ALICE),
+        json={"symbol": "MSFT", "side": "buy", "qty": 1, "type": "market"},
+    )
+    assert r.status_code == 422 and r.json()["rule"] == "price_stale", r.text
+
+
+async def test_another_accounts_order_is_404_for_get_cancel_and_amend(env: Any) -> None:
+    client, adapters = env
+    r = await client.post(
+        "/api/v1/orders",
+        headers=auth(ALICE),
+        json={"symbol": "AAPL", "side": "buy", "qty": 1, "type": "limit", "limit_price": "90"},
+    )
+    order_id = r.json()["id"]
+    assert (await client.delete(f"/api/v1/orders/{order_id}", headers=auth(BOB))).status_code == 404
+    assert (
+        await client.patch(f"/api/v1/orders/{order_id}", headers=auth(BOB), json={"qty": 2})
+    ).status_code == 404
+    assert (await client.get(f"/api/v1/orders/{order_id}", headers=auth(BOB))).status_code == 404
+    assert (await client.get("/api/v1/orders/not-a-uuid", headers=auth(ALICE))).status_code == 404
+    assert outbox_size(adapters) == 1
+
+
+async def test_cancel_and_amend_write_requests_to_the_outbox(env: Any) -> None:
+    client, adapters = env
+    r = await client.post(
+        "/api/v1/orders",
+        headers=auth(ALICE),
+        json={"symbol": "AAPL", "side": "buy", "qty": 3, "type": "limit", "limit_price": "90"},
+    )
+    order_id = r.json()["id"]
+    amend = await client.patch(f"/api/v1/orders/{order_id}", headers=auth(ALICE), json={"limit_price": "91"})
+    assert amend.status_code == 202 and amend.json()["status"] == "pending_replace"
+    bad = await client.patch(f"/api/v1/orders/{order_id}", headers=auth(ALICE), json={"qty": 0})
+    assert bad.status_code == 422 and bad.json()["field"] == "qty"
+    cancel = await client.delete(f"/api/v1/orders/{order_id}", headers=auth(ALICE))
+    assert cancel.status_code == 202 and cancel.json()["status"] == "pending_cancel"
+    types = [json.loads(row.payload)["type"] for row in adapters.store().outbox]
+    assert types == ["order.submitted", "order.amend_requested", "order.cancel_requested"]
+
+
+async def test_list_validates_status(env: Any) -> None:
+    client, _ = env
+    r = await client.get("/api/v1/orders?status=weird", headers=auth(ALICE))
+    assert r.status_code == 422 and r.json()["field"] == "status"
+    r = await client.get("/api/v1/orders?limit=9999", headers=auth(ALICE))
+    assert r.status_code == 422
+
+
+async def test_quotes_and_health(env: Any) -> None:
+    client, _ = env
+    r = await client.get("/api/v1/market/quotes?symbols=AAPL", headers=auth(ALICE))
+    assert r.status_code == 200 and r.json()[0]["symbol"] == "AAPL" and r.json()[0]["stale"] is False
+    assert (await client.get("/api/v1/market/quotes?symbols=NOPE", headers=auth(ALICE))).status_code == 422
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/readyz")).status_code == 200
+    assert "tradewind_http_requests_total" in (await client.get("/metrics")).text
