@@ -64,9 +64,7 @@ def trader(stack: Any) -> str:
     return stack.create_user(f"e2e-{uuid.uuid4().hex[:8]}")
 
 
-async def test_a_market_order_fills_in_slices_and_the_stream_shows_every_step(
-    stack: Any, trader: str
-) -> None:
+async def test_a_market_order_fills_in_slices_and_the_stream_shows_every_step(stack: Any, trader: str) -> None:
     async with httpx.AsyncClient(base_url=stack.base_url) as client:
         auth = {"Authorization": f"Bearer {trader}"}
         r = await client.post(
@@ -79,9 +77,7 @@ async def test_a_market_order_fills_in_slices_and_the_stream_shows_every_step(
         assert order["status"] == "pending"
 
         def filled(seen: list[Any]) -> bool:
-            return any(
-                e == "order" and d["id"] == order["id"] and d["status"] == "filled" for e, _, d in seen
-            )
+            return any(e == "order" and d["id"] == order["id"] and d["status"] == "filled" for e, _, d in seen)
 
         seen = await collect_until(client, trader, filled, headers={"Last-Event-ID": "0"})
         mine = [
@@ -126,9 +122,7 @@ async def test_a_resting_limit_order_is_amended_then_canceled(stack: Any, trader
         order_id = r.json()["id"]
 
         def status_is(status: str) -> Any:
-            return lambda seen: any(
-                e == "order" and d["id"] == order_id and d["status"] == status for e, _, d in seen
-            )
+            return lambda seen: any(e == "order" and d["id"] == order_id and d["status"] == status for e, _, d in seen)
 
         await collect_until(client, trader, status_is("accepted"), headers={"Last-Event-ID": "0"})
         r = await client.patch(f"/api/v1/orders/{order_id}", headers=auth, json={"qty": 7})
@@ -136,8 +130,7 @@ async def test_a_resting_limit_order_is_amended_then_canceled(stack: Any, trader
 
         def amended(seen: list[Any]) -> bool:
             return any(
-                e == "order" and d["id"] == order_id and d["qty"] == 7 and d["status"] == "accepted"
-                for e, _, d in seen
+                e == "order" and d["id"] == order_id and d["qty"] == 7 and d["status"] == "accepted" for e, _, d in seen
             )
 
         await collect_until(client, trader, amended, headers={"Last-Event-ID": "0"})
@@ -168,16 +161,10 @@ async def test_last_event_id_resumes_after_a_drop(stack: Any, trader: str) -> No
 async def test_users_are_isolated_and_anonymous_callers_refused(stack: Any, trader: str) -> None:
     other = stack.create_user(f"e2e-other-{uuid.uuid4().hex[:8]}")
     async with httpx.AsyncClient(base_url=stack.base_url) as client:
-        mine = (
-            await client.get("/api/v1/orders?status=all", headers={"Authorization": f"Bearer {trader}"})
-        ).json()
+        mine = (await client.get("/api/v1/orders?status=all", headers={"Authorization": f"Bearer {trader}"})).json()
         assert mine, "the trader has orders from the tests above"
-        theirs = await client.get(
-            f"/api/v1/orders/{mine[0]['id']}", headers={"Authorization": f"Bearer {other}"}
-        )
+        theirs = await client.get(f"/api/v1/orders/{mine[0]['id']}", headers={"Authorization": f"Bearer {other}"})
         assert theirs.status_code == 404
-        listed = (
-            await client.get("/api/v1/orders?status=all", headers={"Authorization": f"Bearer {other}"})
-        ).json()
+        listed = (await client.get("/api/v1/orders?status=all", headers={"Authorization": f"Bearer {other}"})).json()
         assert listed == []
         assert (await client.get("/api/v1/orders")).status_code == 401

@@ -26,9 +26,7 @@ def order_event_handler(
         try:
             event = parse_order_event(payload)
         except (ValidationError, ValueError) as exc:
-            log.error(
-                "undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)}
-            )
+            log.error("undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
             await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
             return
         await handler(event)

@@ -133,9 +133,7 @@ class OutboxStore(Protocol):
 class EventPublisher(Protocol):
     """Durable publish: returns only when the broker acknowledged (acks=all)."""
 
-    async def publish(
-        self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None
-    ) -> None: ...
+    async def publish(self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None) -> None: ...
 
     async def publish_batch(self, records: Sequence[tuple[str, str, bytes]]) -> int:
         """Publish in order; returns how many of the leading records were acknowledged."""

@@ -109,9 +109,7 @@ def users_create(
             created = await CreateUser(adapters.uow)(name, cash)
         finally:
             await adapters.lifecycle().stop()
-        typer.echo(
-            f"created account {created.account.id} for {created.account.name} with cash {created.account.cash}"
-        )
+        typer.echo(f"created account {created.account.id} for {created.account.name} with cash {created.account.cash}")
         return created.token
 
     try:

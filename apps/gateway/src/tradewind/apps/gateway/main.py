@@ -55,9 +55,7 @@ class GatewayProcess:
         self.pump = quote_pump(container, settings.quote_interval_ms / 1000)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._health = (
-            HealthServer(settings.web_host, settings.gateway_health_port, self.readiness) if health else None
-        )
+        self._health = HealthServer(settings.web_host, settings.gateway_health_port, self.readiness) if health else None
 
     async def readiness(self) -> dict[str, Any]:
         checks = await self.adapters.lifecycle().readiness()

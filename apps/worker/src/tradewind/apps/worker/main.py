@@ -32,9 +32,7 @@ class WorkerProcess:
         self.subscriptions: Any = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._health = (
-            HealthServer(settings.web_host, settings.worker_health_port, self.readiness) if health else None
-        )
+        self._health = HealthServer(settings.web_host, settings.worker_health_port, self.readiness) if health else None
 
     async def readiness(self) -> dict[str, Any]:
         checks: dict[str, Any] = await self.adapters.lifecycle().readiness()

@@ -33,9 +33,7 @@ from tradewind.adapters.aws.settings import Settings
 class AwsAdapters(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
-    pg_pool = providers.Singleton(
-        asyncpg.create_pool, dsn=config.pg_dsn, min_size=1, max_size=config.pg_pool_size
-    )
+    pg_pool = providers.Singleton(asyncpg.create_pool, dsn=config.pg_dsn, min_size=1, max_size=config.pg_pool_size)
     redis = providers.Singleton(Redis.from_url, config.redis_url, decode_responses=False)
     publisher = providers.Singleton(KafkaEventPublisher, bootstrap_servers=config.kafka_bootstrap)
     subscriptions = providers.Factory(KafkaSubscriptions, bootstrap_servers=config.kafka_bootstrap)
@@ -73,8 +71,6 @@ class MemoryAdapters(containers.DeclarativeContainer):
 
 
 def build_adapters(settings: Settings) -> AwsAdapters | MemoryAdapters:
-    adapters: AwsAdapters | MemoryAdapters = (
-        MemoryAdapters() if settings.profile == "memory" else AwsAdapters()
-    )
+    adapters: AwsAdapters | MemoryAdapters = MemoryAdapters() if settings.profile == "memory" else AwsAdapters()
     adapters.config.from_dict(settings.model_dump(mode="python"))
     return adapters

@@ -45,9 +45,7 @@ async def init_kafka(settings: Settings, report: Report) -> None:
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=t, num_partitions=n, replication_factor=1)
-            for t, n in PARTITIONS.items()
-            if t not in existing
+            NewTopic(name=t, num_partitions=n, replication_factor=1) for t, n in PARTITIONS.items() if t not in existing
         ]
         if missing:
             await admin.create_topics(missing)

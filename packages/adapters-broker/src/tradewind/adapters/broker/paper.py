@@ -256,6 +256,4 @@ class PaperBroker:
             return future.result(timeout=self._request_timeout)
         except TimeoutError:
             future.cancel()
-            raise BrokerUnavailableError(
-                f"paper broker did not answer within {self._request_timeout}s"
-            ) from None
+            raise BrokerUnavailableError(f"paper broker did not answer within {self._request_timeout}s") from None

@@ -159,9 +159,7 @@ class PaperBook:
 
     def expire_day_orders(self) -> int:
         """Expire every open DAY order (the session closed); returns how many."""
-        expiring = [
-            o for o in self._orders.values() if o.is_open and o.request.time_in_force == TimeInForce.DAY
-        ]
+        expiring = [o for o in self._orders.values() if o.is_open and o.request.time_in_force == TimeInForce.DAY]
         for order in expiring:
             order.status = ExecType.EXPIRED
             self._report(order, ExecType.EXPIRED, reason="day order expired")

@@ -100,9 +100,7 @@ class ExecutionEngine:
             )
         except BrokerUnavailableError as exc:
             waiter.cancel()
-            await self._publish(
-                OrderBrokerUnavailable(**self._envelope(event), reason=f"broker unavailable: {exc}")
-            )
+            await self._publish(OrderBrokerUnavailable(**self._envelope(event), reason=f"broker unavailable: {exc}"))
             return
         if not await self._gateway.wait(coid, waiter, self._ack_timeout):
             await self._publish(
@@ -150,9 +148,7 @@ class ExecutionEngine:
             return
         if report.exec_type is ExecType.CANCELED:
             self._canceled_at_broker.add(report.client_order_id)
-        after_cancel = (
-            report.exec_type is ExecType.FILL and report.client_order_id in self._canceled_at_broker
-        )
+        after_cancel = report.exec_type is ExecType.FILL and report.client_order_id in self._canceled_at_broker
         await self._publish(to_event(report, ctx, reconciliation=reconciliation, after_cancel=after_cancel))
 
     async def _context(self, coid: str) -> OrderContext | None:

@@ -51,9 +51,12 @@ class BrokerGateway:
             except asyncio.CancelledError:
                 pass
 
-    async def _drain(self) -> None:
-        while not self._queue.empty():
-            await asyncio.sleep(0)  # let the pump publish what the broker already told us
+    async def _drain(self, timeout: float = 10.0) -> None:
+        """Let the pump publish what the broker already told us before we go."""
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+        except TimeoutError:
+            pass
 
     # -- broker thread -> loop ---------------------------------------------------------------
     def _from_broker_thread(self, report: ExecutionReport) -> None:
@@ -73,6 +76,7 @@ class BrokerGateway:
                 except Exception:  # publishing failed: retry, never drop a report (invariant 3)
                     await asyncio.sleep(0.5)
             self._seen.add(report.client_order_id)
+            self._queue.task_done()
             for waiter in self._waiters.pop(report.client_order_id, []):
                 if not waiter.done():
                     waiter.set_result(report)
@@ -93,9 +97,7 @@ class BrokerGateway:
         self._waiters.setdefault(client_order_id, []).append(waiter)
         return waiter
 
-    async def wait(
-        self, client_order_id: str, waiter: asyncio.Future[ExecutionReport], timeout: float
-    ) -> bool:
+    async def wait(self, client_order_id: str, waiter: asyncio.Future[ExecutionReport], timeout: float) -> bool:
         """``True`` once a report of the order is published; ``False`` after ``timeout`` seconds."""
         if client_order_id in self._seen:
             return True

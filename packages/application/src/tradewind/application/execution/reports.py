@@ -49,9 +49,7 @@ def to_event(
     }
     match report.exec_type:
         case ExecType.NEW:
-            return OrderAccepted(
-                **common, broker_order_id=report.broker_order_id, reconciliation=reconciliation
-            )
+            return OrderAccepted(**common, broker_order_id=report.broker_order_id, reconciliation=reconciliation)
         case ExecType.FILL:
             assert report.last_price is not None and report.avg_price is not None
             return OrderFilled(

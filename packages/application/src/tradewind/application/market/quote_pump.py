@@ -25,9 +25,7 @@ class QuoteSource(Protocol):
 
 
 class QuotePump:
-    def __init__(
-        self, source: QuoteSource, sinks: Sequence[tuple[str, QuoteSink]], *, interval: float
-    ) -> None:
+    def __init__(self, source: QuoteSource, sinks: Sequence[tuple[str, QuoteSink]], *, interval: float) -> None:
         self._source = source
         self._sinks = list(sinks)
         self._interval = interval

@@ -31,12 +31,8 @@ class OrderProjection:
         try:
             entries = await self._read_model.apply(event)
         except ProjectionMiss as exc:
-            log.error(
-                "event for an unknown order sent to dead_letter", extra={"event_id": str(event.event_id)}
-            )
-            await self._dead_letter.publish(
-                DEAD_LETTER, "order-projection", event.to_json(), {"error": str(exc)}
-            )
+            log.error("event for an unknown order sent to dead_letter", extra={"event_id": str(event.event_id)})
+            await self._dead_letter.publish(DEAD_LETTER, "order-projection", event.to_json(), {"error": str(exc)})
             return
         for entry in entries:
             await self._notifier.publish(entry.account_id, entry.kind, entry.seq, entry.data)

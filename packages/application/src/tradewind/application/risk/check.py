@@ -27,9 +27,7 @@ class RiskCheck:
             quotes = await self._prices.get_many(symbols)
         except Exception as exc:  # the cache is down: we cannot know the risk
             log.warning("risk price lookup failed", extra={"error": repr(exc)})
-            raise RiskUnavailable(
-                "price_cache", f"price cache unavailable: {exc.__class__.__name__}"
-            ) from exc
+            raise RiskUnavailable("price_cache", f"price cache unavailable: {exc.__class__.__name__}") from exc
         now = utcnow()
         for symbol in symbols:
             quote = quotes.get(symbol)

@@ -34,9 +34,7 @@ class RiskContext:
         if order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
             return order.limit_price
         if order.order_type is OrderType.STOP and order.stop_price is not None:
-            return (
-                max(order.stop_price, touch) if order.side is OrderSide.BUY else min(order.stop_price, touch)
-            )
+            return max(order.stop_price, touch) if order.side is OrderSide.BUY else min(order.stop_price, touch)
         return touch
 
     def portfolio_value(self) -> Decimal:
@@ -61,9 +59,7 @@ class MaxOrderNotional:
     def check(self, order: Order, ctx: RiskContext) -> None:
         notional = Decimal(order.qty) * ctx.order_price(order)
         if notional > self.limit:
-            raise RiskRejected(
-                self.name, f"order notional {notional:.2f} exceeds the limit of {self.limit:.2f}"
-            )
+            raise RiskRejected(self.name, f"order notional {notional:.2f} exceeds the limit of {self.limit:.2f}")
 
 
 @dataclass(frozen=True, slots=True)

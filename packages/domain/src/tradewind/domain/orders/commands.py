@@ -151,9 +151,7 @@ def parse_amend_order(
     if body.get("qty") is None and body.get("limit_price") is None:
         raise InvalidOrder("give qty, limit_price or both", field="qty")
     qty = parse_qty(body["qty"]) if body.get("qty") is not None else None
-    limit_price = (
-        parse_price(body["limit_price"], field="limit_price") if body.get("limit_price") is not None else None
-    )
+    limit_price = parse_price(body["limit_price"], field="limit_price") if body.get("limit_price") is not None else None
     return AmendOrder(
         account_id=account_id,
         order_id=order_id,

@@ -134,13 +134,9 @@ class Order:
         if self.is_final or self.status in (OrderStatus.PENDING_CANCEL, OrderStatus.UNKNOWN):
             raise OrderNotAmendable(f"order {self.id} is {self.status.value} and cannot be amended")
         if cmd.limit_price is not None and self.order_type not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
-            raise OrderNotAmendable(
-                f"a {self.order_type.value} order has no limit_price to amend", field="limit_price"
-            )
+            raise OrderNotAmendable(f"a {self.order_type.value} order has no limit_price to amend", field="limit_price")
         if cmd.qty is not None and cmd.qty <= self.filled_qty:
-            raise OrderNotAmendable(
-                f"qty must stay above the {self.filled_qty} shares already filled", field="qty"
-            )
+            raise OrderNotAmendable(f"qty must stay above the {self.filled_qty} shares already filled", field="qty")
         event = OrderAmendRequested(
             correlation_id=self.correlation_id,
             causation_id=cmd.correlation_id,

@@ -48,9 +48,7 @@ class TimeInForce(StrEnum):
 
 
 S = OrderStatus
-FINAL: Final[frozenset[OrderStatus]] = frozenset(
-    {S.FILLED, S.CANCELED, S.REJECTED, S.EXPIRED, S.BROKER_UNAVAILABLE}
-)
+FINAL: Final[frozenset[OrderStatus]] = frozenset({S.FILLED, S.CANCELED, S.REJECTED, S.EXPIRED, S.BROKER_UNAVAILABLE})
 OPEN: Final[frozenset[OrderStatus]] = frozenset(set(OrderStatus) - FINAL)
 
 _LIVE = (S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_CANCEL, S.PENDING_REPLACE)

@@ -24,11 +24,7 @@ class MarketController(Controller):
         prices: Annotated[PriceCache, Dependency(skip_validation=True)],
         symbols: str | None = Parameter(query="symbols", default=None),
     ) -> list[dict[str, object]]:
-        wanted = (
-            [s.strip().upper() for s in symbols.split(",") if s.strip()]
-            if symbols
-            else list(DEFAULT_WATCHLIST)
-        )
+        wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else list(DEFAULT_WATCHLIST)
         unknown = [s for s in wanted if s not in SYMBOLS]
         if unknown:
             raise InvalidOrder(f"unknown symbol {unknown[0]}", field="symbols")

@@ -80,9 +80,7 @@ class OrderController(Controller):
         account: Account,
         cancel_order: CancelOrderHandler,
     ) -> Response[dict[str, object]]:
-        order = await cancel_order(
-            CancelOrder(account.id, _order_id(order_id), correlation_id=correlation_id(request))
-        )
+        order = await cancel_order(CancelOrder(account.id, _order_id(order_id), correlation_id=correlation_id(request)))
         body = order_resource(order) | {"status": "pending_cancel"}
         return Response(body, status_code=202)
 

@@ -101,6 +101,4 @@ class StreamController(Controller):
         raw_last = request.headers.get("last-event-id")
         last_event_id = int(raw_last) if raw_last and raw_last.isdigit() else None
         conn = stream_hub.connect(str(account.id), wanted)
-        return ServerSentEvent(
-            _events(conn, stream_hub, order_read_model, prices, account, last_event_id, heartbeat)
-        )
+        return ServerSentEvent(_events(conn, stream_hub, order_read_model, prices, account, last_event_id, heartbeat))

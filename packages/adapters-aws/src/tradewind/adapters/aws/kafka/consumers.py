@@ -20,9 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class KafkaSubscriptions:
-    def __init__(
-        self, bootstrap_servers: str, *, retry_delay: float = 0.2, client_id: str = "tradewind"
-    ) -> None:
+    def __init__(self, bootstrap_servers: str, *, retry_delay: float = 0.2, client_id: str = "tradewind") -> None:
         self.broker = KafkaBroker(bootstrap_servers, client_id=client_id, logger=None)
         self._retry_delay = retry_delay
         self._started = False

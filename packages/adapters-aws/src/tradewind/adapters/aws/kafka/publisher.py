@@ -30,9 +30,7 @@ class KafkaEventPublisher:
             await self._producer.stop()
             self._started = False
 
-    async def publish(
-        self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None
-    ) -> None:
+    async def publish(self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None) -> None:
         await self._producer.send_and_wait(
             topic,
             payload,
@@ -42,9 +40,7 @@ class KafkaEventPublisher:
 
     async def publish_batch(self, records: Sequence[tuple[str, str, bytes]]) -> int:
         """Send all, then wait for each in order; the count is the acknowledged prefix."""
-        futures = [
-            await self._producer.send(topic, payload, key=key.encode()) for topic, key, payload in records
-        ]
+        futures = [await self._producer.send(topic, payload, key=key.encode()) for topic, key, payload in records]
         acked = 0
         for fut in futures:
             try:

@@ -35,9 +35,7 @@ class MemoryBus:
         return list(self._topic(topic).records)
 
     # -- EventPublisher ------------------------------------------------------------------------
-    async def publish(
-        self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None
-    ) -> None:
+    async def publish(self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None) -> None:
         t = self._topic(topic)
         t.records.append((key, payload))
         t.changed.set()
@@ -55,9 +53,7 @@ class MemoryBus:
     async def start(self) -> None:
         """Start every subscription not yet running (idempotent: the demo's apps share one bus)."""
         for topic, group, handler in self._subscriptions[len(self._tasks) :]:
-            self._tasks.append(
-                asyncio.create_task(self._consume(topic, group, handler), name=f"{group}:{topic}")
-            )
+            self._tasks.append(asyncio.create_task(self._consume(topic, group, handler), name=f"{group}:{topic}"))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -16,9 +16,7 @@ class MemoryNotifier:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    async def publish(
-        self, account_id: uuid.UUID | None, kind: str, seq: int | None, data: dict[str, object]
-    ) -> None:
+    async def publish(self, account_id: uuid.UUID | None, kind: str, seq: int | None, data: dict[str, object]) -> None:
         message = {
             "account_id": None if account_id is None else str(account_id),
             "kind": kind,

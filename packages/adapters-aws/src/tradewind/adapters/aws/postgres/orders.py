@@ -89,9 +89,7 @@ class PgOrderRepository:
         await write_outbox(self._uow.conn, order.events)
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
-        row = await self._uow.conn.fetchrow(
-            _CURRENT + " WHERE o.id = $1 AND o.account_id = $2", order_id, account_id
-        )
+        row = await self._uow.conn.fetchrow(_CURRENT + " WHERE o.id = $1 AND o.account_id = $2", order_id, account_id)
         return None if row is None else order_from_row(row)
 
     async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None:

@@ -51,9 +51,7 @@ class PgOrderReadModel:
                 event.event_id,
             )
             if seen is not None:
-                rows = await conn.fetch(
-                    "SELECT * FROM order_event_log WHERE seq = ANY($1) ORDER BY seq", seen
-                )
+                rows = await conn.fetch("SELECT * FROM order_event_log WHERE seq = ANY($1) ORDER BY seq", seen)
                 return [_entry(r) for r in rows]
             row = await conn.fetchrow(f"SELECT {VIEW_COLUMNS} FROM order_views WHERE id = $1", event.order_id)
             created = row is None
@@ -62,9 +60,7 @@ class PgOrderReadModel:
             elif isinstance(event, OrderSubmitted):
                 view = Order.from_submitted(event)
             elif (
-                write := await conn.fetchrow(
-                    f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1", event.order_id
-                )
+                write := await conn.fetchrow(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1", event.order_id)
             ) is not None:
                 view = order_from_row(write)
             else:
@@ -112,9 +108,7 @@ class PgOrderReadModel:
             except ValueError:
                 return OrderPage([], None)
             args.append(cursor)
-            where.append(
-                f"(created_at, id) < (SELECT created_at, id FROM order_views WHERE id = ${len(args)})"
-            )
+            where.append(f"(created_at, id) < (SELECT created_at, id FROM order_views WHERE id = ${len(args)})")
         args.append(limit + 1)
         rows = await self._pool.fetch(
             f"SELECT {VIEW_COLUMNS} FROM order_views WHERE {' AND '.join(where)}"

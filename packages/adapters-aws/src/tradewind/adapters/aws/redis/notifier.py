@@ -22,9 +22,7 @@ class RedisNotifier:
         self._redis = redis
         self._channel = channel
 
-    async def publish(
-        self, account_id: uuid.UUID | None, kind: str, seq: int | None, data: dict[str, object]
-    ) -> None:
+    async def publish(self, account_id: uuid.UUID | None, kind: str, seq: int | None, data: dict[str, object]) -> None:
         message = {
             "account_id": None if account_id is None else str(account_id),
             "kind": kind,

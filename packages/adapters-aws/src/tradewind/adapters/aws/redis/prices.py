@@ -29,6 +29,4 @@ class RedisPriceCache:
         if not symbols:
             return {}
         values = await self._redis.mget([PREFIX + s for s in symbols])
-        return {
-            s: Quote.from_dict(json.loads(v)) for s, v in zip(symbols, values, strict=True) if v is not None
-        }
+        return {s: Quote.from_dict(json.loads(v)) for s, v in zip(symbols, values, strict=True) if v is not None}
