@@ -50,6 +50,8 @@ def parse_qty(value: object, *, field: str = "qty") -> int:
             raise InvalidOrder(f"{field} is not a number: {value!r}", field=field) from None
         if not dec.is_finite() or dec != dec.to_integral_value():
             raise InvalidOrder(f"{field} must be a whole number of shares", field=field)
+        if dec > MAX_QTY:  # bound before int(): int(Decimal("1e1000000")) blocks for most of a minute
+            raise InvalidOrder(f"{field} must be at most {MAX_QTY}", field=field)
         value = int(dec)
     if not isinstance(value, int):
         raise InvalidOrder(f"{field} must be a whole number of shares", field=field)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -54,11 +55,27 @@ class CreateUser:
 
 
 class Authenticate:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    """Token -> account. Valid tokens are remembered for ``ttl_seconds`` so a burst of orders does
+    not pay a database round trip each; unknown tokens are never cached (no negative cache to
+    poison)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, *, ttl_seconds: float = 30.0) -> None:
         self._uow = uow
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[Account, float]] = {}
 
     async def __call__(self, token: str) -> Account | None:
         if not token:
             return None
+        digest = hash_token(token)
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
         async with self._uow() as uow:
-            return await uow.accounts.by_token_hash(hash_token(token))
+            account = await uow.accounts.by_token_hash(digest)
+        if account is not None:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (account, now + self._ttl)
+        return account

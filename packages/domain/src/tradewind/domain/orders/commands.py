@@ -117,7 +117,7 @@ def parse_place_order(
     raw_coid = body.get("client_order_id")
     if raw_coid is None:
         client_order_id = str(uuid.uuid4())
-    elif isinstance(raw_coid, str) and _CLIENT_ORDER_ID.match(raw_coid):
+    elif isinstance(raw_coid, str) and _CLIENT_ORDER_ID.fullmatch(raw_coid):  # match() let "x\n" in
         client_order_id = raw_coid
     else:
         raise InvalidOrder(

@@ -164,11 +164,14 @@ class Order:
             self.qty = event.qty
             if event.limit_price is not None:
                 self.limit_price = event.limit_price
-            if can_transition(self.status, OrderStatus.ACCEPTED) and self.status is not OrderStatus.PENDING:
-                self.status = OrderStatus.ACCEPTED
+            live = OrderStatus.PARTIALLY_FILLED if self.filled_qty else OrderStatus.ACCEPTED
+            if can_transition(self.status, live) and self.status is not OrderStatus.PENDING:
+                self.status = live
             self._touch(event)
             return True
         trigger = type(event).status_trigger
+        if trigger is OrderStatus.ACCEPTED and self.filled_qty:
+            trigger = OrderStatus.PARTIALLY_FILLED  # live again (reconciled), but part of it has filled
         if trigger is None or not can_transition(self.status, trigger):
             return False
         self.status = trigger

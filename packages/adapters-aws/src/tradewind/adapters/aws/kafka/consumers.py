@@ -20,9 +20,18 @@ log = logging.getLogger(__name__)
 
 
 class KafkaSubscriptions:
-    def __init__(self, bootstrap_servers: str, *, retry_delay: float = 0.2, client_id: str = "tradewind") -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        retry_delay: float = 0.2,
+        client_id: str = "tradewind",
+        fetch_max_wait_ms: int = 10,
+    ) -> None:
         self.broker = KafkaBroker(bootstrap_servers, client_id=client_id, logger=None)
         self._retry_delay = retry_delay
+        # An idle fetch waits at most this long on the broker: order flow is latency-bound.
+        self._fetch_max_wait_ms = fetch_max_wait_ms
         self._started = False
 
     def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
@@ -41,6 +50,7 @@ class KafkaSubscriptions:
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
         )(on_message)
 
     async def start(self) -> None:

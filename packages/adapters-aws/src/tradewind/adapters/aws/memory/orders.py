@@ -7,7 +7,7 @@ import copy
 import uuid
 from decimal import Decimal
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from tradewind.adapters.aws.memory.store import MemoryStore, OutboxRow
 from tradewind.application.ports import Exposure
@@ -51,6 +51,7 @@ def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
             cash -= sign * current.filled_qty * (current.filled_avg_price or Decimal(0))
         if current.status not in FINAL:
             open_orders.append(current)
+    positions = {s: q for s, q in positions.items() if q}  # a closed position is none, as in PostgreSQL
     return Exposure(cash=cash, positions=positions, open_orders=open_orders)
 
 
@@ -158,10 +159,23 @@ class MemoryUnitOfWork:
         self.held = {}
 
     async def commit(self) -> None:
-        # Validate-then-apply on a copy of nothing: each write checks before it mutates.
-        for write in self.pending:
-            write(self.store)
-        self.pending = []
+        """All or nothing, like the transaction it stands in for. Each write checks before it
+        mutates and only inserts, so undoing a refused batch is dropping what it inserted."""
+        store = self.store
+        tables: tuple[dict[Any, Any], ...] = (store.accounts, store.tokens, store.orders, store.client_ids)
+        sizes = [len(table) for table in tables]
+        outbox_size = len(store.outbox)
+        try:
+            for write in self.pending:
+                write(store)
+        except Exception:
+            for table, size in zip(tables, sizes, strict=True):
+                while len(table) > size:
+                    table.popitem()  # dicts pop their newest insert first
+            del store.outbox[outbox_size:]
+            raise
+        finally:
+            self.pending = []
 
 
 class MemoryOrderLookup:

@@ -31,7 +31,6 @@ SELECT o.id, o.account_id, o.client_order_id, o.symbol, o.side, o.order_type, o.
        v.filled_avg_price, v.reason, v.broker_order_id, COALESCE(v.updated_at, o.created_at) AS updated_at
 FROM orders o LEFT JOIN order_views v ON v.id = o.id
 """
-_FINAL = tuple(s.value for s in FINAL)
 
 
 class PgAccountRepository:
@@ -83,6 +82,9 @@ class PgOrderRepository:
             order.correlation_id,
             order.created_at,
         )
+        await self._uow.conn.execute(
+            "INSERT INTO open_orders (order_id, account_id) VALUES ($1, $2)", order.id, order.account_id
+        )
         await write_outbox(self._uow.conn, order.events)
 
     async def record(self, order: Order) -> None:
@@ -101,20 +103,14 @@ class PgOrderRepository:
     async def exposure(self, account_id: uuid.UUID) -> Exposure:
         conn = self._uow.conn
         cash = await conn.fetchval("SELECT cash FROM accounts WHERE id = $1", account_id)
-        filled = await conn.fetch(
-            "SELECT symbol, SUM(CASE WHEN side = 'buy' THEN filled_qty ELSE -filled_qty END) AS qty,"
-            " SUM(CASE WHEN side = 'buy' THEN 1 ELSE -1 END * filled_qty * COALESCE(filled_avg_price, 0)) AS spent"
-            " FROM order_views WHERE account_id = $1 AND filled_qty > 0 GROUP BY symbol",
-            account_id,
-        )
-        positions = {r["symbol"]: int(r["qty"]) for r in filled if r["qty"]}
-        spent = sum((r["spent"] for r in filled), Decimal(0))
+        totals = await conn.fetch("SELECT symbol, qty, spent FROM fill_totals WHERE account_id = $1", account_id)
+        positions = {r["symbol"]: int(r["qty"]) for r in totals if r["qty"]}
+        spent = sum((r["spent"] for r in totals), Decimal(0))
         rows = await conn.fetch(
-            _CURRENT + " WHERE o.account_id = $1 AND COALESCE(v.status, 'pending') <> ALL($2::text[])",
-            account_id,
-            list(_FINAL),
+            _CURRENT + " JOIN open_orders oo ON oo.order_id = o.id WHERE oo.account_id = $1", account_id
         )
-        return Exposure(cash=cash - spent, positions=positions, open_orders=[order_from_row(r) for r in rows])
+        open_orders = [order for order in map(order_from_row, rows) if order.status not in FINAL]
+        return Exposure(cash=cash - spent, positions=positions, open_orders=open_orders)
 
 
 async def write_outbox(conn: asyncpg.Connection, events: list[OrderEvent]) -> None:

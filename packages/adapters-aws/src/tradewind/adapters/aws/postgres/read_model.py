@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -18,7 +19,7 @@ from tradewind.application.ports import OrderLogEntry, OrderPage
 from tradewind.application.projections.apply import MAX_LIMIT, ProjectionMiss, apply_to_view
 from tradewind.domain.orders.events import OrderEvent, OrderSubmitted
 from tradewind.domain.orders.order import Order
-from tradewind.domain.orders.status import FINAL
+from tradewind.domain.orders.status import FINAL, OrderSide
 
 CONSUMER = "order-projection"
 _FINAL = [s.value for s in FINAL]
@@ -65,8 +66,10 @@ class PgOrderReadModel:
                 view = order_from_row(write)
             else:
                 raise ProjectionMiss(f"order {event.order_id} is not known yet")
+            before_qty, before_cost = view.filled_qty, view.filled_qty * (view.filled_avg_price or Decimal(0))
             produced = apply_to_view(view, event, created=created)
             await conn.execute(_UPSERT, *view_values(view))
+            await self._keep_exposure(conn, view, before_qty, before_cost)
             entries = []
             for kind, data in produced:
                 seq = await conn.fetchval(
@@ -83,6 +86,24 @@ class PgOrderReadModel:
                 [e.seq for e in entries],
             )
             return entries
+
+    @staticmethod
+    async def _keep_exposure(conn: asyncpg.Connection, view: Order, before_qty: int, before_cost: Decimal) -> None:
+        """Keep ``fill_totals`` and ``open_orders`` (what the risk check reads) in step with the view."""
+        if view.filled_qty != before_qty:
+            sign = 1 if view.side is OrderSide.BUY else -1
+            cost = view.filled_qty * (view.filled_avg_price or Decimal(0))
+            await conn.execute(
+                "INSERT INTO fill_totals (account_id, symbol, qty, spent) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (account_id, symbol) DO UPDATE"
+                " SET qty = fill_totals.qty + EXCLUDED.qty, spent = fill_totals.spent + EXCLUDED.spent",
+                view.account_id,
+                view.symbol,
+                sign * (view.filled_qty - before_qty),
+                sign * (cost - before_cost),
+            )
+        if view.status in FINAL:
+            await conn.execute("DELETE FROM open_orders WHERE order_id = $1", view.id)
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         row = await self._pool.fetchrow(
