@@ -24,3 +24,35 @@ async def read_key(bootstrap: str, topic: str, key: str) -> list[bytes]:
         return out
     finally:
         await consumer.stop()
+
+
+async def start_group_at_end(bootstrap: str, group: str, topics: tuple[str, ...] | list[str]) -> None:
+    """Commit ``group``'s offsets at the current end of ``topics``, so a consumer of that group sees
+    only what is published from now on (the shared topics hold earlier runs' history)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics may be new to this client
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
+        consumer.assign(partitions)
+        end = await consumer.end_offsets(partitions)
+        await consumer.commit({tp: offset for tp, offset in end.items()})
+    finally:
+        await consumer.stop()
+
+
+async def group_lag(bootstrap: str, group: str, topics: tuple[str, ...] | list[str]) -> int:
+    """Messages on ``topics`` that ``group`` has not committed yet."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()  # noqa: SLF001
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
+        end = await consumer.end_offsets(partitions)
+        lag = 0
+        for tp in partitions:
+            committed = await consumer.committed(tp)
+            lag += end[tp] - (committed or 0)
+        return lag
+    finally:
+        await consumer.stop()

@@ -28,6 +28,8 @@ from tradewind.domain.orders.commands import PlaceOrder
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.status import OrderSide, OrderType, TimeInForce
 
+from .kafka_reading import group_lag, start_group_at_end
+
 
 def lifecycle_events(order: Order) -> list[ev.OrderEvent]:
     """One event of every type, for orders of one account."""
@@ -138,6 +140,7 @@ async def test_every_event_type_redelivered_is_applied_once(
     subscriptions = KafkaSubscriptions(local_settings.kafka_bootstrap)
     read_model = PgOrderReadModel(pg_pool)
     group = f"redelivery-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(local_settings.kafka_bootstrap, group, ORDER_TOPICS)
     subscriptions.subscribe(
         ORDER_TOPICS,
         group,
@@ -156,6 +159,11 @@ async def test_every_event_type_redelivered_is_applied_once(
             return n == len(events)
 
         await eventually(all_applied, timeout=60, what="every event to be applied")
+
+        async def duplicates_consumed() -> bool:  # every copy consumed and committed, not just the first
+            return await group_lag(local_settings.kafka_bootstrap, group, ORDER_TOPICS) == 0
+
+        await eventually(duplicates_consumed, timeout=60, what="the redelivered copies to be consumed")
         for order in orders:
             got = await read_model.get(account.id, order.id)
             want = await reference.get(account.id, order.id)

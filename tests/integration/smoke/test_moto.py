@@ -1,0 +1,113 @@
+"""Smoke: moto, the local twin of DynamoDB, S3 and Kinesis, through aioboto3 with the session of
+``provisioning.aws_session`` and the endpoint from settings. Every resource is the test's own
+and is deleted at the end."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tradewind.adapters.aws.provisioning import aws_session
+from tradewind.adapters.aws.settings import Settings
+
+Eventually = Callable[..., Awaitable[Any]]
+
+
+def unique(kind: str) -> str:
+    return f"tw-smoke-{kind}-{uuid.uuid4().hex[:8]}"
+
+
+async def test_dynamodb_conditional_update(services: Settings) -> None:
+    table = unique("table")
+    async with aws_session(services).client("dynamodb", endpoint_url=services.aws_endpoint_url) as ddb:
+        await ddb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        try:
+            key = {"pk": {"S": "account-1#AAPL"}}
+            await ddb.put_item(TableName=table, Item={**key, "qty": {"N": "10"}, "version": {"N": "1"}})
+
+            def bump(expected_version: str) -> dict[str, Any]:
+                return {
+                    "TableName": table,
+                    "Key": key,
+                    "UpdateExpression": "SET qty = qty + :d, version = version + :one",
+                    "ConditionExpression": "version = :expected",
+                    "ExpressionAttributeValues": {
+                        ":d": {"N": "5"},
+                        ":one": {"N": "1"},
+                        ":expected": {"N": expected_version},
+                    },
+                    "ReturnValues": "ALL_NEW",
+                }
+
+            updated = await ddb.update_item(**bump("1"))
+            assert (updated["Attributes"]["qty"], updated["Attributes"]["version"]) == ({"N": "15"}, {"N": "2"})
+
+            with pytest.raises(ClientError) as refused:
+                await ddb.update_item(**bump("1"))  # a stale writer
+            assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+            item = (await ddb.get_item(TableName=table, Key=key, ConsistentRead=True))["Item"]
+            assert (item["qty"], item["version"]) == ({"N": "15"}, {"N": "2"})
+        finally:
+            await ddb.delete_table(TableName=table)
+
+
+async def test_s3_put_then_get(services: Settings) -> None:
+    bucket, key = unique("bucket"), "audit/date=2024-01-02/part-0.parquet"
+    body = b"PAR1" + uuid.uuid4().bytes + b"PAR1"
+    async with aws_session(services).client("s3", endpoint_url=services.aws_endpoint_url) as s3:
+        await s3.create_bucket(Bucket=bucket)
+        try:
+            await s3.put_object(Bucket=bucket, Key=key, Body=body)
+            got = await s3.get_object(Bucket=bucket, Key=key)
+            async with got["Body"] as stream:
+                assert await stream.read() == body
+            assert got["ContentLength"] == len(body)
+            listed = await s3.list_objects_v2(Bucket=bucket, Prefix="audit/")
+            assert [o["Key"] for o in listed["Contents"]] == [key]
+        finally:
+            await s3.delete_object(Bucket=bucket, Key=key)
+            await s3.delete_bucket(Bucket=bucket)
+
+
+async def test_kinesis_put_then_get_records(services: Settings, eventually: Eventually) -> None:
+    stream = unique("stream")
+    async with aws_session(services).client("kinesis", endpoint_url=services.aws_endpoint_url) as kinesis:
+        await kinesis.create_stream(StreamName=stream, ShardCount=1)
+        try:
+
+            async def active() -> bool:
+                described = await kinesis.describe_stream(StreamName=stream)
+                return described["StreamDescription"]["StreamStatus"] == "ACTIVE"
+
+            await eventually(active, timeout=10, what=f"{stream} to be active")
+            data = b'{"symbol": "AAPL", "last": "101.25"}'
+            put = await kinesis.put_record(StreamName=stream, Data=data, PartitionKey="AAPL")
+            iterator = (
+                await kinesis.get_shard_iterator(
+                    StreamName=stream,
+                    ShardId=put["ShardId"],
+                    ShardIteratorType="AT_SEQUENCE_NUMBER",
+                    StartingSequenceNumber=put["SequenceNumber"],
+                )
+            )["ShardIterator"]
+
+            async def records() -> list[dict[str, Any]]:
+                nonlocal iterator
+                batch = await kinesis.get_records(ShardIterator=iterator, Limit=10)
+                iterator = batch["NextShardIterator"]
+                return batch["Records"]
+
+            got = await eventually(records, timeout=10, what=f"the record on {stream}")
+            assert [(r["Data"], r["PartitionKey"]) for r in got] == [(data, "AAPL")]
+        finally:
+            await kinesis.delete_stream(StreamName=stream)
