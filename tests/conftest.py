@@ -41,7 +41,7 @@ def services(base_settings: Settings) -> Settings:
             ("postgres", base_settings.pg_port),
             ("redis", base_settings.redis_port),
             ("kafka", base_settings.kafka_port),
-            ("moto", int((base_settings.aws_endpoint_url or ":5050").rsplit(":", 1)[1])),
+            ("moto", base_settings.moto_port),
         )
         if not _reachable(port)
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import computed_field
+from pydantic import computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     kafka_host: str = "127.0.0.1"
     kafka_port: int = 9092
 
-    aws_endpoint_url: str | None = "http://127.0.0.1:5050"
+    moto_port: int = 5050
+    #: unset in ``local``/``memory``: moto on 127.0.0.1:``moto_port``; unset in ``aws``: the real endpoints
+    aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     aws_access_key_id: str = "testing"
     aws_secret_access_key: str = "testing"
@@ -54,6 +56,12 @@ class Settings(BaseSettings):
     paper_latency_ms: int = 20
     paper_slice_qty: int | None = None
     quote_interval_ms: int = 500  # the simulated/replayed quote source's tick
+
+    @model_validator(mode="after")
+    def _local_aws_endpoint(self) -> Settings:
+        if self.aws_endpoint_url is None and self.profile != "aws":
+            self.aws_endpoint_url = f"http://127.0.0.1:{self.moto_port}"
+        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @property
