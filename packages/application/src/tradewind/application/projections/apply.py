@@ -35,6 +35,9 @@ def apply_to_view(view: Order, event: OrderEvent, *, created: bool) -> list[tupl
 
 
 def filter_and_page(orders: list[Order], *, status: str, limit: int, after: str | None) -> OrderPage:
+    # Keyset, as in the PostgreSQL twin: the cursor is a place in the list, looked up before the
+    # status filter, so it still works when its order has closed since the last page.
+    keys = {o.id: (o.created_at, o.id) for o in orders}
     if status == "open":
         orders = [o for o in orders if o.status not in FINAL]
     elif status == "closed":
@@ -42,11 +45,10 @@ def filter_and_page(orders: list[Order], *, status: str, limit: int, after: str 
     orders.sort(key=lambda o: (o.created_at, o.id), reverse=True)
     if after is not None:
         try:
-            cursor = uuid.UUID(after)
+            cursor = keys.get(uuid.UUID(after))
         except ValueError:
             cursor = None
-        ids = [o.id for o in orders]
-        orders = orders[ids.index(cursor) + 1 :] if cursor in ids else []
+        orders = [o for o in orders if (o.created_at, o.id) < cursor] if cursor is not None else []
     limit = max(1, min(limit, MAX_LIMIT))
     page = orders[:limit]
     next_after = str(page[-1].id) if len(orders) > limit and page else None
