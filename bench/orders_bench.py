@@ -22,8 +22,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 from redis.asyncio import Redis
-
 from stack import TRADEWIND, running_stack
+
 from tradewind.adapters.aws.settings import Settings
 
 SYMBOLS = ["AAPL", "MSFT", "JPM", "XOM", "KO", "PG", "PFE", "WMT", "HD", "JNJ"]
@@ -37,8 +37,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 def line(name: str, values: list[float]) -> str:
-    return (f"{name:34} n={len(values):6d}  p50={pct(values, .50):7.2f} ms  p95={pct(values, .95):7.2f} ms  "
-            f"p99={pct(values, .99):7.2f} ms")
+    return (
+        f"{name:34} n={len(values):6d}  p50={pct(values, 0.50):7.2f} ms  p95={pct(values, 0.95):7.2f} ms  "
+        f"p99={pct(values, 0.99):7.2f} ms"
+    )
 
 
 async def floors(settings: Settings, n: int = 2000) -> tuple[list[float], list[float]]:
@@ -84,8 +86,12 @@ async def run(base: str, token: str, rate: float, seconds: float) -> tuple[list[
 
     async def one(client: httpx.AsyncClient, i: int) -> None:
         nonlocal errors
-        body = {"symbol": SYMBOLS[i % len(SYMBOLS)], "side": "buy" if i % 2 == 0 else "sell", "qty": 1,
-                "type": "market"}
+        body = {
+            "symbol": SYMBOLS[i % len(SYMBOLS)],
+            "side": "buy" if i % 2 == 0 else "sell",
+            "qty": 1,
+            "type": "market",
+        }
         t = time.perf_counter()
         r = await client.post("/api/v1/orders", headers=auth, json=body)
         acks.append(time.perf_counter() - t)
@@ -122,13 +128,25 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(profile="local")
     pg, rd = asyncio.run(floors(settings))
-    with running_stack({"TRADEWIND_PAPER_LATENCY_MS": "0", "TRADEWIND_MAX_ORDER_NOTIONAL": "1000000000"},
-                       Path(".local/bench-logs")) as (base, env):
-        token = subprocess.run([TRADEWIND, "users", "create", f"bench-{uuid.uuid4().hex[:6]}", "--cash", "1000000000"],
-                               env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    with running_stack(
+        {"TRADEWIND_PAPER_LATENCY_MS": "0", "TRADEWIND_MAX_ORDER_NOTIONAL": "1000000000"}, Path(".local/bench-logs")
+    ) as (base, env):
+        token = (
+            subprocess.run(
+                [TRADEWIND, "users", "create", f"bench-{uuid.uuid4().hex[:6]}", "--cash", "1000000000"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         acks, filled, errors = asyncio.run(run(base, token, args.rate, args.seconds))
-    print(f"orders: {args.rate:g}/s for {args.seconds:g}s, {len(acks)} sent, {errors} not accepted, "
-          f"{len(filled)} seen filled on the stream")
+    print(
+        f"orders: {args.rate:g}/s for {args.seconds:g}s, {len(acks)} sent, {errors} not accepted, "
+        f"{len(filled)} seen filled on the stream"
+    )
     print(line("floor: PostgreSQL INSERT+COMMIT", pg))
     print(line("floor: Redis round trip", rd))
     print(line("ack: POST /api/v1/orders", acks))

@@ -25,21 +25,31 @@ def free_port() -> int:
 @contextmanager
 def running_stack(extra_env: dict[str, str], log_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     web, worker, gateway = free_port(), free_port(), free_port()
-    env = {**os.environ, "TRADEWIND_PROFILE": "local", "TRADEWIND_WEB_PORT": str(web),
-           "TRADEWIND_WORKER_HEALTH_PORT": str(worker), "TRADEWIND_GATEWAY_HEALTH_PORT": str(gateway), **extra_env}
+    env = {
+        **os.environ,
+        "TRADEWIND_PROFILE": "local",
+        "TRADEWIND_WEB_PORT": str(web),
+        "TRADEWIND_WORKER_HEALTH_PORT": str(worker),
+        "TRADEWIND_GATEWAY_HEALTH_PORT": str(gateway),
+        **extra_env,
+    }
     log_dir.mkdir(parents=True, exist_ok=True)
-    specs = [("worker", [TRADEWIND, "worker"], worker), ("gateway", [TRADEWIND, "gateway"], gateway),
-             ("web", [TRADEWIND, "web", "--port", str(web)], web)]
+    specs = [
+        ("worker", [TRADEWIND, "worker"], worker),
+        ("gateway", [TRADEWIND, "gateway"], gateway),
+        ("web", [TRADEWIND, "web", "--port", str(web)], web),
+    ]
     procs = []
     try:
         for name, cmd, _ in specs:
-            procs.append(subprocess.Popen(cmd, env=env, stdout=(log_dir / f"{name}.log").open("wb"),
-                                          stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(cmd, env=env, stdout=(log_dir / f"{name}.log").open("wb"), stderr=subprocess.STDOUT)
+            )
         deadline = time.monotonic() + 90
         for _, _, port in specs:
             while True:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:  # noqa: S310
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
                         if r.status == 200:
                             break
                 except OSError:

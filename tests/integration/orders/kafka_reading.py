@@ -11,7 +11,7 @@ async def read_key(bootstrap: str, topic: str, key: str) -> list[bytes]:
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - first use of the topic
+            await consumer._client.force_metadata_update()
             partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -32,7 +32,7 @@ async def start_group_at_end(bootstrap: str, group: str, topics: tuple[str, ...]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics may be new to this client
+        await consumer._client.force_metadata_update()
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
         consumer.assign(partitions)
         end = await consumer.end_offsets(partitions)
@@ -46,7 +46,7 @@ async def group_lag(bootstrap: str, group: str, topics: tuple[str, ...] | list[s
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()  # noqa: SLF001
+        await consumer._client.force_metadata_update()
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
         end = await consumer.end_offsets(partitions)
         lag = 0
