@@ -29,9 +29,7 @@ def auth(token: str) -> dict[str, str]:
 async def seed_quote(adapters: Any, symbol: str = "AAPL", last: str = "100", age: float = 0.0) -> None:
     price = Decimal(last)
     await adapters.prices().put(
-        Quote(
-            symbol, price - Decimal("0.01"), price + Decimal("0.01"), price, utcnow() - timedelta(seconds=age)
-        )
+        Quote(symbol, price - Decimal("0.01"), price + Decimal("0.01"), price, utcnow() - timedelta(seconds=age))
     )
 
 
@@ -112,9 +110,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("change", "field"), BAD, ids=[f"{f}:{c}" for c, f in BAD])
-async def test_bad_orders_answer_422_naming_the_field_and_write_nothing(
-    env: Any, change: Any, field: str
-) -> None:
+async def test_bad_orders_answer_422_naming_the_field_and_write_nothing(env: Any, change: Any, field: str) -> None:
     client, adapters = env
     body = {"symbol": "AAPL", "side": "buy", "qty": 1, "type": "market", **change}
     r = await client.post("/api/v1/orders", headers=auth(ALICE), json=body)
@@ -129,9 +125,7 @@ async def test_bad_orders_answer_422_naming_the_field_and_write_nothing(
 )
 async def test_unreadable_bodies_answer_422(env: Any, raw: bytes) -> None:
     client, adapters = env
-    r = await client.post(
-        "/api/v1/orders", headers={**auth(ALICE), "Content-Type": "application/json"}, content=raw
-    )
+    r = await client.post("/api/v1/orders", headers={**auth(ALICE), "Content-Type": "application/json"}, content=raw)
     assert r.status_code == 422 and r.json()["error"] == "invalid_order", r.text
     assert outbox_size(adapters) == 0
 
@@ -176,9 +170,7 @@ async def test_another_accounts_order_is_404_for_get_cancel_and_amend(env: Any) 
     )
     order_id = r.json()["id"]
     assert (await client.delete(f"/api/v1/orders/{order_id}", headers=auth(BOB))).status_code == 404
-    assert (
-        await client.patch(f"/api/v1/orders/{order_id}", headers=auth(BOB), json={"qty": 2})
-    ).status_code == 404
+    assert (await client.patch(f"/api/v1/orders/{order_id}", headers=auth(BOB), json={"qty": 2})).status_code == 404
     assert (await client.get(f"/api/v1/orders/{order_id}", headers=auth(BOB))).status_code == 404
     assert (await client.get("/api/v1/orders/not-a-uuid", headers=auth(ALICE))).status_code == 404
     assert outbox_size(adapters) == 1
@@ -218,3 +210,17 @@ async def test_quotes_and_health(env: Any) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).status_code == 200
     assert "tradewind_http_requests_total" in (await client.get("/metrics")).text
+
+
+async def test_too_many_orders_answer_429_with_retry_after() -> None:
+    settings = Settings(profile="memory", order_rate_per_second=0.5, order_burst=2)
+    adapters: Any = build_adapters(settings)
+    await CreateUser(adapters.uow)("carol", "100000", token="carol")
+    await seed_quote(adapters)
+    body = {"symbol": "AAPL", "side": "buy", "qty": 1, "type": "limit", "limit_price": "90"}
+    async with AsyncTestClient(build_app(settings, adapters)) as client:
+        codes = [(await client.post("/api/v1/orders", headers=auth("carol"), json=body)).status_code for _ in range(3)]
+        assert codes == [202, 202, 429]
+        r = await client.post("/api/v1/orders", headers=auth("carol"), json=body)
+        assert r.status_code == 429 and r.json()["error"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
+    assert len(adapters.store().outbox) == 2

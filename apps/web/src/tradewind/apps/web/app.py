@@ -22,6 +22,7 @@ from tradewind.apps.web.health.controller import HealthController
 from tradewind.apps.web.market.controller import MarketController
 from tradewind.apps.web.metrics import Metrics
 from tradewind.apps.web.orders.controller import OrderController
+from tradewind.apps.web.rate_limit import OrderRateLimiter
 from tradewind.apps.web.stream.controller import StreamController
 from tradewind.apps.web.stream.hub import StreamHub
 
@@ -57,6 +58,10 @@ def _observe(metrics: Metrics) -> Any:
 def create_app(container: WebContainer) -> Litestar:
     adapters: Any = container.adapters
     metrics = Metrics()
+    rate_limiter = OrderRateLimiter(
+        rate_per_second=float(container.config.order_rate_per_second()),
+        burst=int(container.config.order_burst()),
+    )
     hub_holder: dict[str, StreamHub] = {}
 
     @asynccontextmanager
@@ -89,6 +94,7 @@ def create_app(container: WebContainer) -> Litestar:
             "lifecycle": provide(adapters.lifecycle),
             "stream_hub": Provide(stream_hub, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, sync_to_thread=False),
+            "order_rate_limiter": Provide(lambda: rate_limiter, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[resources],

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     max_order_notional: Decimal = Decimal("250000")
     max_concentration: Decimal = Decimal("0.20")
 
+    # per account and web process: order requests per second, and the burst allowed above it
+    order_rate_per_second: float = 250.0
+    order_burst: int = 500
+
     # execution
     broker_ack_timeout: float = 5.0
     paper_latency_ms: int = 20

@@ -14,6 +14,7 @@ from tradewind.application.orders.cancel_order import CancelOrderHandler
 from tradewind.application.orders.place_order import PlaceOrderHandler
 from tradewind.application.ports import OrderReadModel
 from tradewind.application.resources import order_resource
+from tradewind.apps.web.rate_limit import OrderRateLimiter
 from tradewind.apps.web.request_body import correlation_id, json_object
 from tradewind.domain.accounts import Account
 from tradewind.domain.errors import InvalidOrder, OrderNotFound
@@ -33,8 +34,13 @@ class OrderController(Controller):
 
     @post("/", status_code=202, summary="Place an order")
     async def place(
-        self, request: Request[Any, Any, Any], account: Account, place_order: PlaceOrderHandler
+        self,
+        request: Request[Any, Any, Any],
+        account: Account,
+        place_order: PlaceOrderHandler,
+        order_rate_limiter: OrderRateLimiter,
     ) -> Response[dict[str, object]]:
+        order_rate_limiter.take(account.id)
         cid = correlation_id(request)
         cmd = parse_place_order(account.id, await json_object(request), correlation_id=cid)
         placed = await place_order(cmd)
