@@ -86,9 +86,7 @@ class ReportLog:
 
     def wait_for(self, client_order_id: str, exec_type: ExecType) -> list[ExecutionReport]:
         """Wait for a report of ``exec_type``; returns the order's reports up to now."""
-        wait_until(
-            lambda: bool(self.of_type(client_order_id, exec_type)), f"{exec_type} for {client_order_id}"
-        )
+        wait_until(lambda: bool(self.of_type(client_order_id, exec_type)), f"{exec_type} for {client_order_id}")
         return self.reports(client_order_id)
 
     def wait_final(self, client_order_id: str) -> list[ExecutionReport]:
@@ -108,9 +106,7 @@ def market(symbol: str, side: OrderSide, qty: int, tif: TimeInForce = TimeInForc
     return BrokerOrder(new_id(), symbol, side, qty, OrderType.MARKET, tif)
 
 
-def limit(
-    symbol: str, side: OrderSide, qty: int, price: str, tif: TimeInForce = TimeInForce.GTC
-) -> BrokerOrder:
+def limit(symbol: str, side: OrderSide, qty: int, price: str, tif: TimeInForce = TimeInForce.GTC) -> BrokerOrder:
     return BrokerOrder(new_id(), symbol, side, qty, OrderType.LIMIT, tif, limit_price=D(price))
 
 
@@ -176,9 +172,7 @@ class BrokerAdapterContract:
         assert got[-1].reason
         assert got[-1].cum_qty == 0 and not reports.of_type(order.client_order_id, ExecType.FILL)
 
-    def test_submit_twice_makes_one_resting_order(
-        self, broker: BrokerAdapter, feed: Feed, reports: ReportLog
-    ) -> None:
+    def test_submit_twice_makes_one_resting_order(self, broker: BrokerAdapter, feed: Feed, reports: ReportLog) -> None:
         feed("AAPL", D("100.00"), D("100.10"))
         order, marker = limit("AAPL", OrderSide.BUY, 10, "95.00"), limit("AAPL", OrderSide.BUY, 1, "94.00")
         broker.submit(order)
@@ -252,9 +246,7 @@ class BrokerAdapterContract:
         with pytest.raises(BrokerError):
             broker.cancel(new_id())
 
-    def test_cancel_of_a_filled_order_raises(
-        self, broker: BrokerAdapter, feed: Feed, reports: ReportLog
-    ) -> None:
+    def test_cancel_of_a_filled_order_raises(self, broker: BrokerAdapter, feed: Feed, reports: ReportLog) -> None:
         feed("AAPL", D("100.00"), D("100.10"))
         order = market("AAPL", OrderSide.BUY, 5)
         broker.submit(order)

@@ -86,9 +86,7 @@ def test_the_untouched_copy_passes(tree: tuple[Path, list[Path]]) -> None:
     ],
     ids=["driver-in-domain", "adapter-in-application", "adapter-to-adapter", "app-to-app"],
 )
-def test_an_injected_violation_fails(
-    tree: tuple[Path, list[Path]], relative: str, line: str, broken: str
-) -> None:
+def test_an_injected_violation_fails(tree: tuple[Path, list[Path]], relative: str, line: str, broken: str) -> None:
     dest, srcs = tree
     _inject(dest, relative, line)
     result = _lint(dest, srcs)
