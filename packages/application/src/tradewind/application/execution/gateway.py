@@ -42,12 +42,14 @@ class BrokerGateway:
         self._pump = asyncio.create_task(self._publish_reports(sink), name="broker-report-pump")
 
     async def stop(self) -> None:
+        """Stop the broker, publish what it already reported, then stop the pump. Idempotent."""
         await asyncio.to_thread(self._adapter.stop)
-        if self._pump is not None:
+        pump, self._pump = self._pump, None
+        if pump is not None:
             await self._drain()
-            self._pump.cancel()
+            pump.cancel()
             try:
-                await self._pump
+                await pump
             except asyncio.CancelledError:
                 pass
 
