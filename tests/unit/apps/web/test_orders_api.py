@@ -224,3 +224,13 @@ async def test_too_many_orders_answer_429_with_retry_after() -> None:
         r = await client.post("/api/v1/orders", headers=auth("carol"), json=body)
         assert r.status_code == 429 and r.json()["error"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
     assert len(adapters.store().outbox) == 2
+
+
+async def test_the_correlation_id_is_the_callers_or_a_generated_one(env: Any) -> None:
+    client, _ = env
+    body = {"symbol": "AAPL", "side": "buy", "qty": 1, "type": "limit", "limit_price": "90"}
+    given = "0b9c1d2e-1111-4222-8333-444455556666"
+    r = await client.post("/api/v1/orders", headers={**auth(ALICE), "X-Correlation-ID": given}, json=body)
+    assert r.json()["correlation_id"] == given == r.headers["x-correlation-id"]
+    r = await client.post("/api/v1/orders", headers=auth(ALICE), json=body)
+    assert r.json()["correlation_id"] == r.headers["x-correlation-id"] != given

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
+from tradewind.application.correlation import correlation_id
 from tradewind.application.ports import EventPublisher, MessageHandler
 from tradewind.application.topics import DEAD_LETTER
 from tradewind.domain.orders.events import OrderEvent, parse_order_event
@@ -29,6 +30,10 @@ def order_event_handler(
             log.error("undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
             await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
             return
-        await handler(event)
+        token = correlation_id.set(str(event.correlation_id))
+        try:
+            await handler(event)
+        finally:
+            correlation_id.reset(token)
 
     return on_message

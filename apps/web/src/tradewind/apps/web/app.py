@@ -4,6 +4,7 @@ need is handed to Litestar's ``Provide`` as plain callables, so each test builds
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,13 @@ from tradewind.apps.web.stream.controller import StreamController
 from tradewind.apps.web.stream.hub import StreamHub
 
 
+def _valid_uuid(raw: str) -> str | None:
+    try:
+        return str(uuid.UUID(raw)) if raw else None
+    except ValueError:
+        return None
+
+
 def _observe(metrics: Metrics) -> Any:
     def middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
@@ -34,7 +42,7 @@ def _observe(metrics: Metrics) -> Any:
                 await app(scope, receive, send)
                 return
             headers = dict(scope.get("headers") or [])
-            token = correlation_id.set(headers.get(b"x-correlation-id", b"").decode() or None)
+            token = correlation_id.set(_valid_uuid(headers.get(b"x-correlation-id", b"").decode()) or str(uuid.uuid4()))
             started = time.perf_counter()
             status = 500
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Request
 
+from tradewind.application.correlation import correlation_id as current_correlation_id
 from tradewind.domain.errors import InvalidOrder
 
 
@@ -31,9 +32,10 @@ async def json_object(request: Request) -> dict[str, Any]:
 
 
 def correlation_id(request: Request) -> uuid.UUID:
-    """The caller's ``X-Correlation-ID`` when it is a UUID, else a new one."""
-    raw = request.headers.get("x-correlation-id")
+    """The request's correlation id: the caller's ``X-Correlation-ID`` when it is a UUID, else the
+    one the middleware generated for this request (the same id the logs carry)."""
+    raw = request.headers.get("x-correlation-id") or current_correlation_id.get()
     try:
         return uuid.UUID(raw) if raw else uuid.uuid4()
     except ValueError:
-        return uuid.uuid4()
+        return uuid.UUID(current_correlation_id.get()) if current_correlation_id.get() else uuid.uuid4()
