@@ -65,10 +65,16 @@ class PgOrderRepository:
         self._uow = uow
 
     async def add(self, order: Order) -> None:
+        """Order row, its open-orders entry and its outbox rows: one statement, one round trip."""
+        events = order.events
         await self._uow.conn.execute(
-            "INSERT INTO orders (id, account_id, client_order_id, symbol, side, qty, order_type, time_in_force,"
+            "WITH new_order AS ("
+            " INSERT INTO orders (id, account_id, client_order_id, symbol, side, qty, order_type, time_in_force,"
             " limit_price, stop_price, correlation_id, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, account_id),"
+            " open_entry AS (INSERT INTO open_orders (order_id, account_id) SELECT id, account_id FROM new_order)"
+            " INSERT INTO outbox (topic, key, event_id, payload)"
+            " SELECT * FROM unnest($13::text[], $14::text[], $15::uuid[], $16::bytea[])",
             order.id,
             order.account_id,
             order.client_order_id,
@@ -81,11 +87,11 @@ class PgOrderRepository:
             order.stop_price,
             order.correlation_id,
             order.created_at,
+            [topic_for(e.type) for e in events],
+            [str(e.account_id) for e in events],
+            [e.event_id for e in events],
+            [e.to_json() for e in events],
         )
-        await self._uow.conn.execute(
-            "INSERT INTO open_orders (order_id, account_id) VALUES ($1, $2)", order.id, order.account_id
-        )
-        await write_outbox(self._uow.conn, order.events)
 
     async def record(self, order: Order) -> None:
         await write_outbox(self._uow.conn, order.events)
@@ -102,10 +108,14 @@ class PgOrderRepository:
 
     async def exposure(self, account_id: uuid.UUID) -> Exposure:
         conn = self._uow.conn
-        cash = await conn.fetchval("SELECT cash FROM accounts WHERE id = $1", account_id)
-        totals = await conn.fetch("SELECT symbol, qty, spent FROM fill_totals WHERE account_id = $1", account_id)
-        positions = {r["symbol"]: int(r["qty"]) for r in totals if r["qty"]}
-        spent = sum((r["spent"] for r in totals), Decimal(0))
+        totals = await conn.fetch(
+            "SELECT a.cash, f.symbol, f.qty, f.spent FROM accounts a"
+            " LEFT JOIN fill_totals f ON f.account_id = a.id WHERE a.id = $1",
+            account_id,
+        )
+        cash = totals[0]["cash"] if totals else Decimal(0)
+        positions = {r["symbol"]: int(r["qty"]) for r in totals if r["symbol"] is not None and r["qty"]}
+        spent = sum((r["spent"] for r in totals if r["spent"] is not None), Decimal(0))
         rows = await conn.fetch(
             _CURRENT + " JOIN open_orders oo ON oo.order_id = o.id WHERE oo.account_id = $1", account_id
         )
