@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,9 @@ def running_stack(extra_env: dict[str, str], log_dir: Path) -> Iterator[tuple[st
         "TRADEWIND_WEB_PORT": str(web),
         "TRADEWIND_WORKER_HEALTH_PORT": str(worker),
         "TRADEWIND_GATEWAY_HEALTH_PORT": str(gateway),
+        # fresh consumer groups starting at the end of the shared topics
+        "TRADEWIND_KAFKA_GROUP_PREFIX": f"bench-{uuid.uuid4().hex[:8]}-",
+        "TRADEWIND_KAFKA_NEW_GROUP_OFFSET": "latest",
         **extra_env,
     }
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,10 @@ def stack(local_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         "TRADEWIND_WEB_PORT": str(web_port),
         "TRADEWIND_WORKER_HEALTH_PORT": str(worker_port),
         "TRADEWIND_GATEWAY_HEALTH_PORT": str(gateway_port),
+        # Fresh consumer groups that start at the end of the shared topics: this stack sees only
+        # what it produces, not the history other test sessions left on the local Kafka.
+        "TRADEWIND_KAFKA_GROUP_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}-",
+        "TRADEWIND_KAFKA_NEW_GROUP_OFFSET": "latest",
         "TRADEWIND_PAPER_SLICE_QTY": "40",
         "TRADEWIND_PAPER_LATENCY_MS": "5",
         "TRADEWIND_QUOTE_INTERVAL_MS": "200",

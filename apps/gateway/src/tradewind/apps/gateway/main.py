@@ -59,6 +59,7 @@ class GatewayProcess:
 
     async def readiness(self) -> dict[str, Any]:
         checks = await self.adapters.lifecycle().readiness()
+        checks["consumers"] = "ok" if self.subscriptions is not None and await self.subscriptions.ready() else "waiting"
         checks["quotes"] = "ok" if self.pump.ticks > 0 else "waiting"
         return checks
 
@@ -70,7 +71,7 @@ class GatewayProcess:
         self.subscriptions = self.adapters.subscriptions()
         self.subscriptions.subscribe(
             COMMAND_TOPICS,
-            GROUP,
+            f"{self.settings.kafka_group_prefix}{GROUP}",
             order_event_handler(engine.handle, self.adapters.publisher(), consumer=GROUP),
         )
         await self.subscriptions.start()

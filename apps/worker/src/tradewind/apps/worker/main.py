@@ -28,14 +28,20 @@ def build_container(settings: Settings, adapters: Any | None = None) -> WorkerCo
 class WorkerProcess:
     def __init__(self, container: WorkerContainer, settings: Settings, *, health: bool = True) -> None:
         self.container = container
+        self.settings = settings
         self.adapters: Any = container.adapters
         self.subscriptions: Any = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._health = HealthServer(settings.web_host, settings.worker_health_port, self.readiness) if health else None
 
+    def group(self, name: str) -> str:
+        """The consumer group id: ``name`` under the configured prefix (isolated test stacks)."""
+        return f"{self.settings.kafka_group_prefix}{name}"
+
     async def readiness(self) -> dict[str, Any]:
         checks: dict[str, Any] = await self.adapters.lifecycle().readiness()
+        checks["consumers"] = "ok" if self.subscriptions is not None and await self.subscriptions.ready() else "waiting"
         checks["relay"] = "ok" if self._tasks and not self._tasks[0].done() else "down"
         return checks
 
@@ -46,7 +52,7 @@ class WorkerProcess:
         self.subscriptions = self.adapters.subscriptions()
         self.subscriptions.subscribe(
             ORDER_TOPICS,
-            PROJECTION_GROUP,
+            self.group(PROJECTION_GROUP),
             order_event_handler(
                 self.container.order_projection(), self.adapters.publisher(), consumer=PROJECTION_GROUP
             ),

@@ -36,7 +36,9 @@ class AwsAdapters(containers.DeclarativeContainer):
     pg_pool = providers.Singleton(asyncpg.create_pool, dsn=config.pg_dsn, min_size=1, max_size=config.pg_pool_size)
     redis = providers.Singleton(Redis.from_url, config.redis_url, decode_responses=False)
     publisher = providers.Singleton(KafkaEventPublisher, bootstrap_servers=config.kafka_bootstrap)
-    subscriptions = providers.Factory(KafkaSubscriptions, bootstrap_servers=config.kafka_bootstrap)
+    subscriptions = providers.Factory(
+        KafkaSubscriptions, bootstrap_servers=config.kafka_bootstrap, new_group_offset=config.kafka_new_group_offset
+    )
 
     uow = providers.Factory(PgUnitOfWork, pool=pg_pool)
     read_model = providers.Singleton(PgOrderReadModel, pool=pg_pool)

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
 
     kafka_host: str = "127.0.0.1"
     kafka_port: int = 9092
+    #: prefixed to every consumer group id; empty in production, unique per isolated test stack
+    kafka_group_prefix: str = ""
+    #: where a consumer group without committed offsets starts (``latest`` only for test stacks)
+    kafka_new_group_offset: Literal["earliest", "latest"] = "earliest"
 
     moto_port: int = 5050
     #: unset in ``local``/``memory``: moto on 127.0.0.1:``moto_port``; unset in ``aws``: the real endpoints

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any, Literal
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -27,8 +28,13 @@ class KafkaSubscriptions:
         retry_delay: float = 0.2,
         client_id: str = "tradewind",
         fetch_max_wait_ms: int = 10,
+        new_group_offset: Literal["earliest", "latest"] = "earliest",
     ) -> None:
         self.broker = KafkaBroker(bootstrap_servers, client_id=client_id, logger=None)
+        self._subscribers: list[Any] = []
+        #: where a group with no committed offset starts: ``earliest`` in production (a new
+        #: consumer must see everything); ``latest`` for isolated test stacks on shared topics
+        self._new_group_offset = new_group_offset
         self._retry_delay = retry_delay
         # An idle fetch waits at most this long on the broker: order flow is latency-bound.
         self._fetch_max_wait_ms = fetch_max_wait_ms
@@ -45,13 +51,26 @@ class KafkaSubscriptions:
                 await asyncio.sleep(retry_delay)  # back-off before the seek-back redelivery
                 raise
 
-        self.broker.subscriber(
+        subscriber = self.broker.subscriber(
             *topics,
             group_id=group,
-            auto_offset_reset="earliest",
+            auto_offset_reset=self._new_group_offset,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             fetch_max_wait_ms=self._fetch_max_wait_ms,
-        )(on_message)
+        )
+        subscriber(on_message)
+        self._subscribers.append(subscriber)
+
+    async def ready(self) -> bool:
+        """Every consumer has its partitions and a resolved position: from now on nothing
+        published is missed (with ``latest``, the position is fixed only after assignment)."""
+        for subscriber in self._subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None or not consumer.assignment():
+                return False
+            for tp in consumer.assignment():
+                await consumer.position(tp)
+        return True
 
     async def start(self) -> None:
         await self.broker.start()

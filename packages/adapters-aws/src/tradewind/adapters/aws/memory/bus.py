@@ -55,6 +55,9 @@ class MemoryBus:
         for topic, group, handler in self._subscriptions[len(self._tasks) :]:
             self._tasks.append(asyncio.create_task(self._consume(topic, group, handler), name=f"{group}:{topic}"))
 
+    async def ready(self) -> bool:
+        return True
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
