@@ -66,7 +66,7 @@ async def floors(settings: Settings, n: int = 2000) -> tuple[list[float], list[f
 async def run(base: str, token: str, rate: float, seconds: float) -> tuple[list[float], list[float], int]:
     acks: list[float] = []
     placed_at: dict[str, float] = {}
-    filled: list[float] = []
+    filled_at: dict[str, float] = {}  # a fill can reach the stream before its POST has returned
     errors = 0
     auth = {"Authorization": f"Bearer {token}"}
     done = asyncio.Event()
@@ -79,9 +79,9 @@ async def run(base: str, token: str, rate: float, seconds: float) -> tuple[list[
                     event = raw[6:].strip()
                 elif raw.startswith("data:") and event == "order":
                     data = json.loads(raw[5:])
-                    if data["status"] == "filled" and data["id"] in placed_at:
-                        filled.append(time.perf_counter() - placed_at.pop(data["id"]))
-                if done.is_set() and not placed_at:
+                    if data["status"] == "filled":
+                        filled_at.setdefault(data["id"], time.perf_counter())
+                if done.is_set() and set(placed_at) <= set(filled_at):
                     return
 
     async def one(client: httpx.AsyncClient, i: int) -> None:
@@ -118,6 +118,7 @@ async def run(base: str, token: str, rate: float, seconds: float) -> tuple[list[
             await asyncio.wait_for(watcher, 30)
         except TimeoutError:
             watcher.cancel()
+    filled = [filled_at[i] - t for i, t in placed_at.items() if i in filled_at]
     return acks, filled, errors
 
 

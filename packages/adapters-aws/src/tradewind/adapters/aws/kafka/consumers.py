@@ -41,18 +41,24 @@ class KafkaSubscriptions:
         self._started = False
 
     def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
+        """One consumer per topic, all in ``group``: topics are worked concurrently (Kafka orders
+        only within a partition anyway), each partition strictly in order."""
+        for topic in topics:
+            self._subscribe_one(topic, group, handler)
+
+    def _subscribe_one(self, topic: str, group: str, handler: MessageHandler) -> None:
         retry_delay = self._retry_delay
 
         async def on_message(msg: KafkaMessage) -> None:
             try:
                 await handler(msg.body)
             except Exception:
-                log.exception("consumer failed; message will be redelivered", extra={"group": group})
+                log.exception("consumer failed; message will be redelivered", extra={"group": group, "topic": topic})
                 await asyncio.sleep(retry_delay)  # back-off before the seek-back redelivery
                 raise
 
         subscriber = self.broker.subscriber(
-            *topics,
+            topic,
             group_id=group,
             auto_offset_reset=self._new_group_offset,
             ack_policy=AckPolicy.NACK_ON_ERROR,
