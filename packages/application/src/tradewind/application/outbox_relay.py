@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 class OutboxRelay:
     def __init__(
-        self, store: OutboxStore, publisher: EventPublisher, *, batch_size: int = 500, idle_wait: float = 0.02
+        self, store: OutboxStore, publisher: EventPublisher, *, batch_size: int = 500, idle_wait: float = 0.5
     ) -> None:
         self._store = store
         self._publisher = publisher
@@ -49,7 +49,7 @@ class OutboxRelay:
                     await _wait(stop, 1.0)
                     continue
                 if sent == 0:
-                    await _wait(stop, self._idle_wait)
+                    await self._store.wait(self._idle_wait)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -129,6 +129,9 @@ class OutboxStore(Protocol):
 
     async def mark_sent(self, ids: Sequence[int]) -> None: ...
 
+    async def wait(self, timeout: float) -> None:
+        """Return when new rows may have been committed, or after ``timeout`` seconds."""
+
 
 class EventPublisher(Protocol):
     """Durable publish: returns only when the broker acknowledged (acks=all)."""

@@ -111,4 +111,5 @@ def create_app(container: WebContainer) -> Litestar:
             title="Tradewind API", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),
         debug=False,
+        logging_config=None,  # our JSON logging (configure_logging) stays in charge
     )

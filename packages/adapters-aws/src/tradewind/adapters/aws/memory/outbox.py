@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,12 @@ class MemoryOutboxStore:
         if not rows:
             self._store.outbox_changed.clear()
         return [OutboxRecord(r.id, r.topic, r.key, r.event_id, r.payload) for r in rows]
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._store.outbox_changed.wait(), timeout)
+        except TimeoutError:
+            pass
 
     async def mark_sent(self, ids: Sequence[int]) -> None:
         wanted = set(ids)

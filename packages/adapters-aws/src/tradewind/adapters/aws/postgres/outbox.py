@@ -3,6 +3,7 @@ connection, so exactly one relay publishes and per-key order holds across restar
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -16,15 +17,38 @@ _RELAY_LOCK = 7_204_114
 class PgOutboxStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._wake: asyncio.Event | None = None
 
     @asynccontextmanager
     async def claim(self) -> AsyncIterator[None]:
+        """Leadership, and LISTEN on the same connection so ``wait`` wakes at the next commit."""
         async with self._pool.acquire() as conn:
             await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)  # waits for the leader to go
+            self._wake = asyncio.Event()
+            wake = self._wake
+
+            def on_notify(*_: object) -> None:
+                wake.set()
+
+            await conn.add_listener("outbox", on_notify)
             try:
                 yield
             finally:
+                await conn.remove_listener("outbox", on_notify)
                 await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+                self._wake = None
+
+    async def wait(self, timeout: float) -> None:
+        """Until an outbox insert commits or ``timeout`` passes (the poll stays as a safety net)."""
+        wake = self._wake
+        if wake is None:
+            await asyncio.sleep(timeout)
+            return
+        try:
+            await asyncio.wait_for(wake.wait(), timeout)
+        except TimeoutError:
+            pass
+        wake.clear()
 
     async def unsent(self, limit: int) -> list[OutboxRecord]:
         rows = await self._pool.fetch(
