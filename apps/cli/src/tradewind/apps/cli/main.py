@@ -33,15 +33,22 @@ def _settings(**overrides: Any) -> Settings:
 def web(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Web processes sharing the port (each: one Redis subscription).")] = 1,
 ) -> None:
     """Serve the REST API, SSE stream and docs (local profile)."""
     import uvicorn
 
-    from tradewind.apps.web.main import build_app
-
     configure_logging()
-    settings = _settings(web_host=host, web_port=port)
-    uvicorn.run(build_app(settings), host=host, port=port, log_config=None, access_log=False)
+    os.environ["TRADEWIND_WEB_HOST"], os.environ["TRADEWIND_WEB_PORT"] = host, str(port)
+    uvicorn.run(
+        "tradewind.apps.web.main:build_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()
