@@ -6,8 +6,9 @@ twin that pass the same contract suite (``tests/contract/ports``).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Protocol, Self
 
 from tradewind.domain.accounts import Account
 from tradewind.domain.market import Quote
+from tradewind.domain.marketdata import Candle, Interval, PriceUpdate
 from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 
@@ -193,3 +195,94 @@ class Subscriptions(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+# -- market data (issue 5) -------------------------------------------------------------------
+
+
+PriceSink = Callable[[PriceUpdate], Awaitable[None]]
+
+
+class PriceFeed(Protocol):
+    """One exchange connection (or the history replay) delivering normalized ``PriceUpdate``s.
+
+    ``run`` returns only when ``stop`` is set: a malformed message is counted and dropped, a lost
+    connection is retried with backoff. ``stats`` counts what was received, delivered and dropped.
+    """
+
+    name: str
+
+    @property
+    def stats(self) -> Mapping[str, int]: ...
+
+    async def run(self, sink: PriceSink, stop: asyncio.Event) -> None: ...
+
+
+class PriceStreamProducer(Protocol):
+    """The market-data stream's write side (Kinesis, partition key = symbol). ``put`` buffers and
+    may wait when the buffer is full (backpressure); ``flush`` returns once everything put before
+    it was accepted by the stream or given up after retries (market data tolerates loss)."""
+
+    async def start(self) -> None: ...
+
+    async def put(self, update: PriceUpdate) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBatch:
+    """Consecutive records of one shard, in stream order: ``(sequence number, update)``."""
+
+    shard_id: str
+    records: Sequence[tuple[int, PriceUpdate]]
+
+
+PriceBatchHandler = Callable[[PriceBatch], Awaitable[None]]
+
+
+class PriceStreamConsumer(Protocol):
+    """The market-data stream's read side. Reads every shard (and shards created later, each after
+    its parents are read to the end), in order within a shard. A shard's position is checkpointed
+    durably only after the handler returned for the batch, so a restart neither starts over nor
+    skips; a handler that raises gets the same batch again."""
+
+    async def start(self, handler: PriceBatchHandler) -> None: ...
+
+    async def ready(self) -> bool:
+        """Every open shard has a reader positioned on it."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
+class QuoteWriter(Protocol):
+    """Batched write side of the last-price cache (one round trip for many symbols)."""
+
+    async def put_many(self, quotes: Sequence[Quote]) -> None: ...
+
+
+class QuoteBroadcaster(Protocol):
+    """Fan-out of ``quote`` updates to every web process, in the ``Notifier``'s message format."""
+
+    async def broadcast(self, quotes: Sequence[Quote]) -> None: ...
+
+
+class CandleStore(Protocol):
+    """Candles, open and closed. ``save`` upserts by ``(symbol, interval, start)`` together with
+    the per-shard stream position the candles include, in one transaction, so a batch replayed
+    after a crash is recognised and not counted twice."""
+
+    async def save(self, candles: Sequence[Candle], progress: Mapping[str, int]) -> None: ...
+
+    async def load_open(self) -> tuple[list[Candle], dict[str, int]]:
+        """Open candles and the per-shard progress, to resume aggregation after a restart."""
+        ...
+
+    async def list_candles(
+        self, symbol: str, interval: Interval, *, limit: int = 50, before_ms: int | None = None
+    ) -> list[Candle]:
+        """Newest first; ``before_ms`` pages back (candles starting strictly before it)."""
+        ...

@@ -68,3 +68,8 @@ def topic_for(event_type: str) -> str:
         return TOPIC_OF_EVENT[event_type]
     except KeyError:
         raise ValueError(f"no topic for event type {event_type!r}") from None
+
+
+#: what the audit archive consumes (issue 6): every order, position, risk and market event;
+#: dead letters too, archived under their own type so nothing read is ever lost from the record
+AUDITED_TOPICS: Final[tuple[str, ...]] = (*ORDER_TOPICS, POSITION_UPDATED, MARKET_PRICE, AUDIT_EVENTS, DEAD_LETTER)

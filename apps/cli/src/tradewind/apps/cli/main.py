@@ -13,6 +13,8 @@ import typer
 
 from tradewind.adapters.aws.observability.logs import configure_logging
 from tradewind.adapters.aws.settings import Settings
+from tradewind.apps.cli.contracts import contracts
+from tradewind.apps.cli.market import market
 
 app = typer.Typer(
     help="Tradewind: multi-user algorithmic trading platform.",
@@ -23,6 +25,10 @@ infra = typer.Typer(help="Provision the servers (PostgreSQL, Kafka, DynamoDB, S3
 users = typer.Typer(help="Users, accounts and API tokens.")
 app.add_typer(infra, name="infra")
 app.add_typer(users, name="users")
+app.add_typer(market, name="market")
+app.add_typer(contracts, name="contracts")
+audit = typer.Typer(help="The audit archive (Parquet on S3): SQL over it.")
+app.add_typer(audit, name="audit")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -142,6 +148,63 @@ def demo(
 
     configure_logging(os.environ.get("TRADEWIND_LOG_LEVEL", "WARNING"))
     asyncio.run(run_demo(host, port))
+
+
+@app.command()
+def replay(
+    source: Annotated[str, typer.Option("--from", help="Where the events come from: audit or kafka.")],
+    view: Annotated[str, typer.Option(help="The read model to rebuild: positions or orders.")],
+    account: Annotated[list[str] | None, typer.Option(help="Only this account (repeatable).")] = None,
+) -> None:
+    """Rebuild a read model from nothing and compare it with the live one (exit 1 if they differ)."""
+    import uuid
+
+    from tradewind.apps.cli.replay import replay as run_replay
+
+    if source not in ("audit", "kafka") or view not in ("positions", "orders"):
+        typer.echo("error: --from audit|kafka and --view positions|orders", err=True)
+        raise typer.Exit(2)
+    try:
+        accounts = {uuid.UUID(a) for a in account} if account else None
+    except ValueError:
+        typer.echo("error: --account takes an account id (a UUID)", err=True)
+        raise typer.Exit(2) from None
+    report = asyncio.run(run_replay(_settings(), source, view, accounts, typer.echo))
+    typer.echo(
+        f"rebuilt {view} from {source}: {report.events} event(s) applied, {report.skipped} skipped, "
+        f"{len(report.accounts)} account(s)"
+    )
+    for line in report.differences[:50]:
+        typer.echo(f"  differs: {line}")
+    typer.echo("equal to the live view" if not report.differences else f"{len(report.differences)} difference(s)")
+    raise typer.Exit(1 if report.differences else 0)
+
+
+@audit.command("query")
+def audit_query(
+    sql: Annotated[
+        str, typer.Argument(help='SQL over the view "events", e.g. "SELECT type, count(*) FROM events GROUP BY 1".')
+    ],
+    dt_from: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD) to read.")] = None,
+    dt_to: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD) to read.")] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="Only this event type (repeatable).")] = None,
+) -> None:
+    """Run SQL (DuckDB) over the archive; the layout is Athena's, so the same SQL runs there."""
+    from tradewind.apps.cli.replay import audit_query as run_query
+
+    try:
+        columns, rows = asyncio.run(run_query(_settings(), sql, dt_from=dt_from, dt_to=dt_to, types=type_))
+    except LookupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:
+        if exc.__class__.__module__.startswith(("duckdb", "_duckdb")):
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        raise
+    typer.echo("\t".join(columns))
+    for row in rows:
+        typer.echo("\t".join("" if v is None else str(v) for v in row))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The gateway process: consumes order requests, drives the broker, publishes every report;
-pumps replayed real-history quotes into the price cache, the paper broker and the stream."""
+runs the exchange feeds and the real-history replay into the market-data stream (Kinesis) and
+the paper broker (``market_feeds.py``). ``quote_pump`` is the pre-stream wiring, kept only for
+the Pact producer test that still builds its quote update with it."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from tradewind.application.market.quote_pump import QuotePump
 from tradewind.application.messaging import order_event_handler
 from tradewind.application.topics import COMMAND_TOPICS
 from tradewind.apps.gateway.containers import GatewayContainer
+from tradewind.apps.gateway.market_feeds import GatewayMarketData
 from tradewind.domain.market import Quote
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ class GatewayProcess:
         self.settings = settings
         self.adapters: Any = container.adapters
         self.subscriptions: Any = None
-        self.pump = quote_pump(container, settings.quote_interval_ms / 1000)
+        self.market = GatewayMarketData(self.adapters, container.broker(), settings)  # feeds -> Kinesis + broker
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._health = HealthServer(settings.web_host, settings.gateway_health_port, self.readiness) if health else None
@@ -60,12 +63,12 @@ class GatewayProcess:
     async def readiness(self) -> dict[str, Any]:
         checks = await self.adapters.lifecycle().readiness()
         checks["consumers"] = "ok" if self.subscriptions is not None and await self.subscriptions.ready() else "waiting"
-        checks["quotes"] = "ok" if self.pump.ticks > 0 else "waiting"
+        checks["quotes"] = "ok" if self.market.ready else "waiting"
         return checks
 
     async def start(self) -> None:
         await self.adapters.lifecycle().start(kafka=True)
-        await self.pump.tick()  # prices before the first order can be risk-checked
+        await self.market.start()  # prices before the first order can be risk-checked
         engine = self.container.engine()
         await engine.start()
         self.subscriptions = self.adapters.subscriptions()
@@ -75,7 +78,6 @@ class GatewayProcess:
             order_event_handler(engine.handle, self.adapters.publisher(), consumer=GROUP),
         )
         await self.subscriptions.start()
-        self._tasks.append(asyncio.create_task(self.pump.run(self._stop), name="quote-pump"))
         if self._health is not None:
             await self._health.start()
         log.info("gateway started")
@@ -87,6 +89,7 @@ class GatewayProcess:
         if self.subscriptions is not None:
             await self.subscriptions.stop()
         await self.container.engine().stop()
+        await self.market.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.adapters.lifecycle().stop()
 

@@ -18,11 +18,14 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from tradewind.application.correlation import correlation_id
 from tradewind.apps.web.auth import current_account
 from tradewind.apps.web.containers import WebContainer
+from tradewind.apps.web.dashboard.plugin import dashboard_plugin
 from tradewind.apps.web.errors import EXCEPTION_HANDLERS
 from tradewind.apps.web.health.controller import HealthController
 from tradewind.apps.web.market.controller import MarketController
 from tradewind.apps.web.metrics import Metrics
+from tradewind.apps.web.openapi import ErrorDocs
 from tradewind.apps.web.orders.controller import OrderController
+from tradewind.apps.web.portfolio.controller import PortfolioController
 from tradewind.apps.web.rate_limit import OrderRateLimiter
 from tradewind.apps.web.stream.controller import StreamController
 from tradewind.apps.web.stream.hub import StreamHub
@@ -90,7 +93,7 @@ def create_app(container: WebContainer) -> Litestar:
         return Provide(lambda: factory(), sync_to_thread=False)
 
     return Litestar(
-        route_handlers=[OrderController, MarketController, StreamController, HealthController],
+        route_handlers=[OrderController, MarketController, StreamController, HealthController, PortfolioController],
         dependencies={
             "account": Provide(current_account),
             "authenticate": provide(container.authenticate),
@@ -99,6 +102,8 @@ def create_app(container: WebContainer) -> Litestar:
             "amend_order": provide(container.amend_order),
             "order_read_model": provide(adapters.read_model),
             "prices": provide(adapters.prices),
+            "candles": provide(adapters.candles),
+            "portfolio": provide(container.portfolio),
             "lifecycle": provide(adapters.lifecycle),
             "stream_hub": Provide(stream_hub, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, sync_to_thread=False),
@@ -107,6 +112,7 @@ def create_app(container: WebContainer) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[resources],
         middleware=[_observe(metrics)],
+        plugins=[dashboard_plugin(adapters, str(container.config.profile())), ErrorDocs()],
         openapi_config=OpenAPIConfig(
             title="Tradewind API", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
         ),

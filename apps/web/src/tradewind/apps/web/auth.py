@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 
 from tradewind.application.accounts.users import Authenticate
+from tradewind.apps.web.dashboard.session import session_token, verify_csrf
 from tradewind.domain.accounts import Account
 
 
@@ -21,8 +22,12 @@ def bearer_token(request: Request) -> str | None:
 
 async def current_account(request: Request, authenticate: Authenticate) -> Account:
     token = bearer_token(request)
+    if token is None and (token := session_token(request)) is not None:
+        verify_csrf(request)  # a cookie rides along on its own; writes must prove they are ours
     if token is None:
-        raise NotAuthorizedException("send Authorization: Bearer <token> (from `tradewind users create`)")
+        raise NotAuthorizedException(
+            "send Authorization: Bearer <token> (from `tradewind users create`), or sign in at /login"
+        )
     account = await authenticate(token)
     if account is None:
         raise NotAuthorizedException("the token is not valid")

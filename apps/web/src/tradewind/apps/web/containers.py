@@ -8,6 +8,7 @@ from tradewind.application.accounts.users import Authenticate
 from tradewind.application.orders.amend_order import AmendOrderHandler
 from tradewind.application.orders.cancel_order import CancelOrderHandler
 from tradewind.application.orders.place_order import PlaceOrderHandler
+from tradewind.application.positions.portfolio import Portfolio
 from tradewind.application.risk.check import RiskCheck
 from tradewind.application.risk.rules import MaxConcentration, MaxOrderNotional
 
@@ -28,3 +29,6 @@ class WebContainer(containers.DeclarativeContainer):
     cancel_order = providers.Singleton(CancelOrderHandler, uow=adapters.uow.provider)
     amend_order = providers.Singleton(AmendOrderHandler, uow=adapters.uow.provider, risk=risk)
     authenticate = providers.Singleton(Authenticate, uow=adapters.uow.provider)
+    portfolio = providers.Singleton(
+        Portfolio, positions=adapters.positions, prices=adapters.prices, orders=adapters.read_model
+    )

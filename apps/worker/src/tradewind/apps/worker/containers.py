@@ -5,6 +5,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from tradewind.application.outbox_relay import OutboxRelay
+from tradewind.application.positions.service import PositionService
 from tradewind.application.projections.order_projection import OrderProjection
 
 
@@ -18,4 +19,11 @@ class WorkerContainer(containers.DeclarativeContainer):
         read_model=adapters.read_model,
         notifier=adapters.notifier,
         dead_letter=adapters.publisher,
+    )
+    position_service = providers.Singleton(
+        PositionService,
+        store=adapters.positions,
+        publisher=adapters.publisher,
+        notifier=adapters.notifier,
+        prices=adapters.prices,
     )

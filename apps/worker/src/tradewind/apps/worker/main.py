@@ -1,5 +1,6 @@
 """The worker process: relays the outbox to Kafka and runs the consumers (order read model and
-live notifications). Each consumer commits its offset only after its effect is durable."""
+live notifications), and the market-data service on the Kinesis stream (``market_data.py``).
+Each consumer commits its offset (or checkpoint) only after its effect is durable."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from typing import Any
 from tradewind.adapters.aws.containers import build_adapters
 from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.settings import Settings
+from tradewind.application.audit.archiver import AuditArchiver
 from tradewind.application.messaging import order_event_handler
-from tradewind.application.topics import ORDER_TOPICS
+from tradewind.application.topics import AUDITED_TOPICS, ORDER_FILLED, ORDER_TOPICS
 from tradewind.apps.worker.containers import WorkerContainer
+from tradewind.apps.worker.market_data import WorkerMarketData
 
 log = logging.getLogger(__name__)
 PROJECTION_GROUP = "order-projection"
+POSITIONS_GROUP = "positions"
+AUDIT_GROUP = "audit"
 
 
 def build_container(settings: Settings, adapters: Any | None = None) -> WorkerContainer:
@@ -31,6 +36,8 @@ class WorkerProcess:
         self.settings = settings
         self.adapters: Any = container.adapters
         self.subscriptions: Any = None
+        self.archiver: AuditArchiver | None = None
+        self.market = WorkerMarketData(self.adapters)  # Kinesis -> last price, quotes, candles
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._health = HealthServer(settings.web_host, settings.worker_health_port, self.readiness) if health else None
@@ -43,6 +50,9 @@ class WorkerProcess:
         checks: dict[str, Any] = await self.adapters.lifecycle().readiness()
         checks["consumers"] = "ok" if self.subscriptions is not None and await self.subscriptions.ready() else "waiting"
         checks["relay"] = "ok" if self._tasks and not self._tasks[0].done() else "down"
+        checks["market_data"] = "ok" if await self.market.ready() else "waiting"
+        audit_up = self.archiver is not None and await self.archiver.ready() and not self._tasks[-1].done()
+        checks["audit"] = "ok" if audit_up else "waiting"
         return checks
 
     async def start(self) -> None:
@@ -57,7 +67,21 @@ class WorkerProcess:
                 self.container.order_projection(), self.adapters.publisher(), consumer=PROJECTION_GROUP
             ),
         )
+        self.subscriptions.subscribe(
+            [ORDER_FILLED],
+            self.group(POSITIONS_GROUP),
+            order_event_handler(self.container.position_service(), self.adapters.publisher(), consumer=POSITIONS_GROUP),
+        )
         await self.subscriptions.start()
+        self.archiver = AuditArchiver(
+            self.adapters.audit_log(topics=AUDITED_TOPICS, group=self.group(AUDIT_GROUP)),
+            self.adapters.audit_archive(),
+            group=self.group(AUDIT_GROUP),
+            max_events=self.settings.audit_max_events,
+            max_age=self.settings.audit_max_age_s,
+        )
+        self._tasks.append(asyncio.create_task(self.archiver.run(self._stop), name="audit-archiver"))  # stop flushes
+        await self.market.start()
         if self._health is not None:
             await self._health.start()
         log.info("worker started")
@@ -68,6 +92,7 @@ class WorkerProcess:
             await self._health.stop()
         if self.subscriptions is not None:
             await self.subscriptions.stop()
+        await self.market.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.adapters.lifecycle().stop()
 

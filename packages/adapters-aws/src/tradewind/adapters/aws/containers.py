@@ -12,22 +12,51 @@ import asyncpg
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
 
+from tradewind.adapters.aws.audit.parquet import ParquetAuditArchive
+from tradewind.adapters.aws.aws_clients import AwsClients
+from tradewind.adapters.aws.dynamodb.positions import DynamoPositionStore
 from tradewind.adapters.aws.kafka.consumers import KafkaSubscriptions
+from tradewind.adapters.aws.kafka.log import KafkaPartitionedLog
 from tradewind.adapters.aws.kafka.publisher import KafkaEventPublisher
+from tradewind.adapters.aws.kinesis.checkpoints import PgCheckpointStore
+from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory
+from tradewind.adapters.aws.kinesis.consumer import KinesisPriceConsumer
+from tradewind.adapters.aws.kinesis.producer import KinesisPriceProducer
 from tradewind.adapters.aws.lifecycle import AwsLifecycle, MemoryLifecycle
 from tradewind.adapters.aws.memory.bus import MemoryBus
+from tradewind.adapters.aws.memory.candles import MemoryCandleStore
+from tradewind.adapters.aws.memory.kinesis import MemoryCheckpointStore, MemoryKinesis
+from tradewind.adapters.aws.memory.log import MemoryLogOffsets, MemoryPartitionedLog
 from tradewind.adapters.aws.memory.notifier import MemoryNotifier
+from tradewind.adapters.aws.memory.objects import MemoryObjectStore
 from tradewind.adapters.aws.memory.orders import MemoryOrderLookup, MemoryUnitOfWork
 from tradewind.adapters.aws.memory.outbox import MemoryOutboxStore
+from tradewind.adapters.aws.memory.positions import MemoryPositionStore
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
+from tradewind.adapters.aws.memory.quotes import MemoryQuoteBroadcaster, MemoryQuoteWriter
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
+from tradewind.adapters.aws.postgres.candles import PgCandleStore
 from tradewind.adapters.aws.postgres.orders import PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
 from tradewind.adapters.aws.redis.notifier import RedisNotifier, RedisUpdateListener
 from tradewind.adapters.aws.redis.prices import RedisPriceCache
+from tradewind.adapters.aws.redis.quotes import RedisQuoteBroadcaster, RedisQuoteWriter
+from tradewind.adapters.aws.s3.objects import S3ObjectStore
 from tradewind.adapters.aws.settings import Settings
+
+
+def _ms(value: int) -> float:
+    return value / 1000
+
+
+def _prefixed(prefix: str, name: str) -> str:
+    return f"{prefix}{name}"
+
+
+def _one_stream(name: str, shards: int) -> dict[str, int]:
+    return {name: shards}
 
 
 class AwsAdapters(containers.DeclarativeContainer):
@@ -48,8 +77,57 @@ class AwsAdapters(containers.DeclarativeContainer):
     notifier = providers.Singleton(RedisNotifier, redis=redis)
     update_listener = providers.Singleton(RedisUpdateListener, redis=redis)
 
+    # market data (issue 5): Kinesis stream, checkpoints and candles in PostgreSQL, batched Redis writes
+    kinesis_client = providers.Singleton(
+        kinesis_client_factory,
+        endpoint_url=config.aws_endpoint_url,
+        region=config.aws_region,
+        access_key_id=config.aws_access_key_id,
+        secret_access_key=config.aws_secret_access_key,
+    )
+    price_producer = providers.Singleton(
+        KinesisPriceProducer,
+        client_factory=kinesis_client,
+        stream=config.kinesis_stream,
+        linger=providers.Callable(_ms, config.kinesis_linger_ms),
+    )
+    checkpoints = providers.Singleton(PgCheckpointStore, pool=pg_pool)
+    price_consumer = providers.Factory(
+        KinesisPriceConsumer,
+        client_factory=kinesis_client,
+        stream=config.kinesis_stream,
+        checkpoints=checkpoints,
+        consumer=providers.Callable(_prefixed, config.kafka_group_prefix, config.market_data_consumer),
+        poll_interval=providers.Callable(_ms, config.kinesis_poll_interval_ms),
+        shard_refresh=config.kinesis_shard_refresh_s,
+        initial_position=config.kinesis_initial_position,
+    )
+    candles = providers.Singleton(PgCandleStore, pool=pg_pool, source=config.kinesis_stream)
+    quote_writer = providers.Singleton(RedisQuoteWriter, redis=redis)
+    quote_broadcaster = providers.Singleton(RedisQuoteBroadcaster, redis=redis)
+
+    # positions and audit (issue 6): DynamoDB view, Parquet on S3, Kafka read with manual commits
+    aws_clients = providers.Singleton(
+        AwsClients,
+        region=config.aws_region,
+        access_key_id=config.aws_access_key_id,
+        secret_access_key=config.aws_secret_access_key,
+        endpoint_url=config.aws_endpoint_url,
+    )
+    positions = providers.Singleton(DynamoPositionStore, clients=aws_clients, table=config.positions_table)
+    audit_objects = providers.Singleton(S3ObjectStore, clients=aws_clients, bucket=config.s3_bucket)
+    audit_archive = providers.Singleton(ParquetAuditArchive, objects=audit_objects)
+    audit_log = providers.Factory(
+        KafkaPartitionedLog, bootstrap_servers=config.kafka_bootstrap, new_group_offset=config.kafka_new_group_offset
+    )
+
     lifecycle = providers.Singleton(
-        AwsLifecycle, pool=pg_pool, redis=redis, publisher=publisher, update_listener=update_listener
+        AwsLifecycle,
+        pool=pg_pool,
+        redis=redis,
+        publisher=publisher,
+        update_listener=update_listener,
+        aws_clients=aws_clients,
     )
 
 
@@ -68,6 +146,36 @@ class MemoryAdapters(containers.DeclarativeContainer):
     prices = providers.Singleton(MemoryPriceCache)
     notifier = providers.Singleton(MemoryNotifier)
     update_listener = notifier
+
+    # market data: the same producer and consumer code over the in-process Kinesis twin
+    kinesis = providers.Singleton(
+        MemoryKinesis, streams=providers.Callable(_one_stream, config.kinesis_stream, 2), long_poll=0.5
+    )
+    kinesis_client = providers.Singleton(lambda kinesis: kinesis.client(), kinesis)
+    price_producer = providers.Singleton(
+        KinesisPriceProducer, client_factory=kinesis_client, stream=config.kinesis_stream, linger=0.0
+    )
+    checkpoints = providers.Singleton(MemoryCheckpointStore)
+    price_consumer = providers.Factory(
+        KinesisPriceConsumer,
+        client_factory=kinesis_client,
+        stream=config.kinesis_stream,
+        checkpoints=checkpoints,
+        consumer=providers.Callable(_prefixed, config.kafka_group_prefix, config.market_data_consumer),
+        poll_interval=0.0,
+        shard_refresh=config.kinesis_shard_refresh_s,
+        initial_position=config.kinesis_initial_position,
+    )
+    candles = providers.Singleton(MemoryCandleStore, source=config.kinesis_stream)
+    quote_writer = providers.Singleton(MemoryQuoteWriter, cache=prices)
+    quote_broadcaster = providers.Singleton(MemoryQuoteBroadcaster, notifier=notifier)
+
+    # positions and audit (issue 6): the same archive code over an in-memory object store
+    positions = providers.Singleton(MemoryPositionStore)
+    audit_objects = providers.Singleton(MemoryObjectStore)
+    audit_archive = providers.Singleton(ParquetAuditArchive, objects=audit_objects)
+    log_offsets = providers.Singleton(MemoryLogOffsets)
+    audit_log = providers.Factory(MemoryPartitionedLog, bus=bus, offsets=log_offsets)
 
     lifecycle = providers.Singleton(MemoryLifecycle, bus=bus)
 

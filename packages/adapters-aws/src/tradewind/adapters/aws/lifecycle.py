@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from redis.asyncio import Redis
 
+from tradewind.adapters.aws.aws_clients import AwsClients
 from tradewind.adapters.aws.kafka.publisher import KafkaEventPublisher
 from tradewind.adapters.aws.memory.bus import MemoryBus
 from tradewind.adapters.aws.redis.notifier import RedisUpdateListener
@@ -20,8 +21,10 @@ class AwsLifecycle:
         redis: Redis,
         publisher: KafkaEventPublisher,
         update_listener: RedisUpdateListener,
+        aws_clients: AwsClients | None = None,
     ) -> None:
         self.pool = pool
+        self.aws_clients = aws_clients  # opened on first use; closed here
         self.redis = redis
         self.publisher = publisher
         self.update_listener = update_listener
@@ -49,6 +52,8 @@ class AwsLifecycle:
             if "pg" in self._started:
                 await self.pool.close()
             await self.redis.aclose()
+            if self.aws_clients is not None:
+                await self.aws_clients.close()
             self._started.clear()
 
     async def readiness(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ AWS endpoints: set the hosts and leave ``aws_endpoint_url`` empty.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
@@ -64,6 +65,30 @@ class Settings(BaseSettings):
     paper_latency_ms: int = 20
     paper_slice_qty: int | None = None
     quote_interval_ms: int = 500  # the simulated/replayed quote source's tick
+
+    # market data (issue 5; README "Market data")
+    #: exchange feeds the gateway connects to besides the replay, comma-separated:
+    #: ws://host:port (JSON over WebSocket), fix://host:port (tag=value over TCP), http://host:port (REST, polled)
+    market_feeds: str = ""
+    #: symbols asked of those feeds, comma-separated: empty = the tradable universe, * = all they have
+    market_symbols: str = ""
+    replay_enabled: bool = True
+    #: real-history replay: market seconds replayed per wall-clock second (one tick every quote_interval_ms)
+    replay_speed: float = 600.0
+    replay_start: date = date(2022, 1, 3)
+    rest_poll_interval_ms: int = 250
+    #: the market-data consumer's name (checkpoints), under kafka_group_prefix like the consumer groups
+    market_data_consumer: str = "market-data"
+    #: where a consumer without checkpoints starts: LATEST = the instant it first started (persisted)
+    kinesis_initial_position: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
+    kinesis_poll_interval_ms: int = 200  # AWS allows 5 GetRecords per second per shard
+    kinesis_shard_refresh_s: float = 5.0
+    kinesis_linger_ms: int = 20
+
+    # positions and audit (issue 6; README "Positions, account and audit")
+    #: the audit archive flushes at this many buffered events, or when the oldest waited audit_max_age_s
+    audit_max_events: int = 10_000
+    audit_max_age_s: float = 30.0
 
     @model_validator(mode="after")
     def _local_aws_endpoint(self) -> Settings:

@@ -14,6 +14,7 @@ from tradewind.application.orders.cancel_order import CancelOrderHandler
 from tradewind.application.orders.place_order import PlaceOrderHandler
 from tradewind.application.ports import OrderReadModel
 from tradewind.application.resources import order_resource
+from tradewind.apps.web.openapi import AMEND_ORDER, ORDER, ORDERS, PLACE_ORDER, documented, errors
 from tradewind.apps.web.rate_limit import OrderRateLimiter
 from tradewind.apps.web.request_body import correlation_id, json_object
 from tradewind.domain.accounts import Account
@@ -32,7 +33,13 @@ class OrderController(Controller):
     path = "/api/v1/orders"
     tags = ["orders"]
 
-    @post("/", status_code=202, summary="Place an order")
+    @post(
+        "/",
+        status_code=202,
+        summary="Place an order",
+        responses=errors(401, 422, 429, 503),
+        operation_class=documented(body=PLACE_ORDER, answer=ORDER, replay=True),
+    )
     async def place(
         self,
         request: Request[Any, Any, Any],
@@ -51,7 +58,12 @@ class OrderController(Controller):
             headers={"X-Correlation-ID": str(placed.order.correlation_id)},
         )
 
-    @get("/", summary="List orders (newest first)")
+    @get(
+        "/",
+        summary="List orders (newest first)",
+        responses=errors(401, 422),
+        operation_class=documented(answer=ORDERS),
+    )
     async def list_orders(
         self,
         account: Account,
@@ -66,7 +78,7 @@ class OrderController(Controller):
         headers = {"X-Next-After": page.next_after} if page.next_after else None
         return Response([order_resource(o) for o in page.orders], headers=headers)
 
-    @get("/{order_id:str}", summary="One order")
+    @get("/{order_id:str}", summary="One order", responses=errors(401, 404), operation_class=documented(answer=ORDER))
     async def get_order(
         self,
         order_id: str,
@@ -78,7 +90,13 @@ class OrderController(Controller):
             raise OrderNotFound(f"order {order_id} not found", field="order_id")
         return order_resource(order)
 
-    @delete("/{order_id:str}", status_code=202, summary="Request a cancel")
+    @delete(
+        "/{order_id:str}",
+        status_code=202,
+        summary="Request a cancel",
+        responses=errors(401, 404, 409),
+        operation_class=documented(answer=ORDER),
+    )
     async def cancel(
         self,
         request: Request[Any, Any, Any],
@@ -90,7 +108,13 @@ class OrderController(Controller):
         body = order_resource(order) | {"status": "pending_cancel"}
         return Response(body, status_code=202)
 
-    @patch("/{order_id:str}", status_code=202, summary="Amend qty and/or limit price")
+    @patch(
+        "/{order_id:str}",
+        status_code=202,
+        summary="Amend qty and/or limit price",
+        responses=errors(401, 404, 409, 422, 503),
+        operation_class=documented(body=AMEND_ORDER, answer=ORDER),
+    )
     async def amend(
         self, request: Request[Any, Any, Any], order_id: str, account: Account, amend_order: AmendOrderHandler
     ) -> Response[dict[str, object]]:

@@ -17,6 +17,7 @@ from litestar.params import Dependency, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from tradewind.application.ports import OrderReadModel, PriceCache
+from tradewind.apps.web.openapi import documented, errors
 from tradewind.apps.web.stream.hub import Connection, StreamHub
 from tradewind.domain.accounts import Account
 from tradewind.domain.instruments import DEFAULT_WATCHLIST, SYMBOLS
@@ -82,7 +83,12 @@ class StreamController(Controller):
     path = "/api/v1/stream"
     tags = ["stream"]
 
-    @get("/", summary="Live orders, fills, positions and quotes (SSE)")
+    @get(
+        "/",
+        summary="Live orders, fills, positions and quotes (SSE)",
+        responses=errors(401, 422),
+        operation_class=documented(),
+    )
     async def stream(
         self,
         request: Request[Any, Any, Any],

@@ -1,0 +1,98 @@
+"""The gateway's market-data side: exchange feeds and the real-history replay -> normalizers ->
+the Kinesis producer (partition key = symbol), and the paper broker.
+
+The paper broker is fed here, straight from the feeds, not from the stream: it lives in this
+process and must see a price before the order that trades on it (the demo fills a market order
+within a second), so it does not wait for the stream round trip. Everything else (last-price
+cache, candles, live quotes, risk marks) is the worker's market-data service, fed from the
+stream. ``start`` sends the replay's first prices and flushes them, so prices are on their way
+to the cache before the gateway reports ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from tradewind.adapters.aws.settings import Settings
+from tradewind.adapters.broker.feeds.fix_tcp import FixTcpFeed
+from tradewind.adapters.broker.feeds.replay import HistoryFeed
+from tradewind.adapters.broker.feeds.rest_poll import RestPollingFeed
+from tradewind.adapters.broker.feeds.ws_json import WebSocketJsonFeed
+from tradewind.adapters.broker.paper import PaperBroker
+from tradewind.application.market.ingest import PriceIngest
+from tradewind.application.ports import PriceFeed
+from tradewind.domain.instruments import SYMBOLS
+from tradewind.domain.marketdata import PriceUpdate
+
+log = logging.getLogger(__name__)
+
+
+def exchange_feeds(spec: str, symbols: list[str], *, poll_interval: float) -> list[PriceFeed]:
+    """Feeds for ``market_feeds``: ``ws://h:p``, ``fix://h:p``, ``http://h:p``, comma-separated;
+    ``symbols`` empty asks each exchange for everything it has."""
+    feeds: list[PriceFeed] = []
+    for n, raw in enumerate(u.strip() for u in spec.split(",") if u.strip()):
+        url = urlsplit(raw)
+        if url.scheme in ("ws", "wss"):
+            feeds.append(WebSocketJsonFeed(raw, symbols, name=f"ws-json-{n}"))
+        elif url.scheme == "fix" and url.hostname and url.port:
+            feeds.append(FixTcpFeed(url.hostname, url.port, symbols, name=f"fix-tcp-{n}"))
+        elif url.scheme in ("http", "https"):
+            feeds.append(RestPollingFeed(raw, symbols, interval=poll_interval, name=f"rest-poll-{n}"))
+        else:
+            raise ValueError(f"TRADEWIND_MARKET_FEEDS: cannot use {raw!r} (ws://, fix://host:port or http://)")
+    return feeds
+
+
+class GatewayMarketData:
+    def __init__(self, adapters: Any, broker: PaperBroker, settings: Settings) -> None:
+        self.producer = adapters.price_producer()
+        self.replay = (
+            HistoryFeed(
+                start=settings.replay_start,
+                speed=settings.replay_speed,
+                interval=settings.quote_interval_ms / 1000,
+            )
+            if settings.replay_enabled
+            else None
+        )
+        wanted = settings.market_symbols.strip()
+        symbols = [] if wanted == "*" else sorted(SYMBOLS) if not wanted else [s.strip() for s in wanted.split(",")]
+        self.feeds: list[PriceFeed] = [
+            *([self.replay] if self.replay is not None else []),
+            *exchange_feeds(settings.market_feeds, symbols, poll_interval=settings.rest_poll_interval_ms / 1000),
+        ]
+
+        async def to_broker(update: PriceUpdate) -> None:
+            broker.on_quote(update.to_quote())  # thread-safe: enqueued for the broker thread
+
+        self.ingest = PriceIngest([("stream", self.producer.put), ("paper_broker", to_broker)])
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def ready(self) -> bool:
+        return self.ingest.received > 0
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {feed.name: dict(feed.stats) for feed in self.feeds}
+
+    async def start(self) -> None:
+        await self.producer.start()
+        if self.replay is not None:
+            for update in self.replay.step():  # prices before the first order can be risk-checked
+                await self.ingest(update)
+            await self.producer.flush()
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(feed.run(self.ingest, self._stop), name=f"feed:{feed.name}") for feed in self.feeds
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.producer.stop()

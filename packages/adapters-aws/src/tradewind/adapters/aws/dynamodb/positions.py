@@ -1,0 +1,197 @@
+"""The positions view in DynamoDB (table ``tradewind-positions``).
+
+Items: ``pk=ACCOUNT#<id>, sk=POS#<symbol>`` for a position and ``sk=FILL#<event_id>`` for each
+applied fill. A fill is applied with one ``TransactWriteItems``: the fill record, conditioned
+on not existing, and the position, conditioned on the version that was read (optimistic
+concurrency). Either both land or neither does, so
+
+* a redelivered fill (A, B, A in any order) fails the first condition and changes nothing; the
+  article's ``last_fill_id`` condition would only catch an immediate repeat;
+* two consumers applying fills of one position race on ``version``: the loser re-reads and
+  tries again, so no update is lost.
+
+The fill record keeps the position as it was right after that fill, so a redelivery can repeat
+the same announcement. The last position written is cached per process: a consumer that owns a
+partition then writes with one transaction and no read; a stale cache costs one failed
+condition and a re-read, never a wrong position. Numbers travel as DynamoDB ``N`` strings: exact decimals, never floats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tradewind.adapters.aws.aws_clients import AwsClients
+from tradewind.application.positions.ports import AppliedFill
+from tradewind.domain.clock import utcnow
+from tradewind.domain.orders.events import OrderFilled
+from tradewind.domain.positions.position import Fill, Position
+
+MAX_ATTEMPTS = 25
+CACHED_POSITIONS = 10_000
+
+
+class PositionConflict(Exception):
+    """Too many concurrent writers on one position; the fill is redelivered and tried again."""
+
+
+def _n(value: Decimal | int) -> dict[str, str]:
+    return {"N": format(value, "f") if isinstance(value, Decimal) else str(value)}
+
+
+def _pk(account_id: uuid.UUID) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def encode_position(p: Position) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "account_id": {"S": str(p.account_id)},
+        "symbol": {"S": p.symbol},
+        "qty": _n(p.qty),
+        "cost_basis": _n(p.cost_basis),
+        "realized_pl": _n(p.realized_pl),
+        "cash_flow": _n(p.cash_flow),
+        "bought_qty": _n(p.bought_qty),
+        "sold_qty": _n(p.sold_qty),
+        "fills": _n(p.fills),
+        "version": _n(p.version),
+    }
+    if p.last_fill_price is not None:
+        item["last_fill_price"] = _n(p.last_fill_price)
+    if p.last_fill_at is not None:
+        item["last_fill_at"] = {"S": p.last_fill_at.isoformat()}
+    return item
+
+
+def decode_position(item: dict[str, Any]) -> Position:
+    def dec(name: str) -> Decimal:
+        return Decimal(item[name]["N"])
+
+    def num(name: str) -> int:
+        return int(item[name]["N"])
+
+    return Position(
+        account_id=uuid.UUID(item["account_id"]["S"]),
+        symbol=item["symbol"]["S"],
+        qty=num("qty"),
+        cost_basis=dec("cost_basis"),
+        realized_pl=dec("realized_pl"),
+        cash_flow=dec("cash_flow"),
+        bought_qty=num("bought_qty"),
+        sold_qty=num("sold_qty"),
+        fills=num("fills"),
+        last_fill_price=dec("last_fill_price") if "last_fill_price" in item else None,
+        last_fill_at=datetime.fromisoformat(item["last_fill_at"]["S"]) if "last_fill_at" in item else None,
+        version=num("version"),
+    )
+
+
+class DynamoPositionStore:
+    def __init__(self, clients: AwsClients, table: str, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._clients = clients
+        self._table = table
+        self._clock = clock
+        self._cache: OrderedDict[tuple[uuid.UUID, str], Position] = OrderedDict()
+        self.conflicts = 0
+
+    def _remember(self, position: Position) -> None:
+        key = (position.account_id, position.symbol)
+        self._cache[key] = position
+        self._cache.move_to_end(key)
+        if len(self._cache) > CACHED_POSITIONS:
+            self._cache.popitem(last=False)
+
+    async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
+        ddb = await self._clients.client("dynamodb")
+        pk = {"S": _pk(fill.account_id)}
+        pos_key = {"pk": pk, "sk": {"S": f"POS#{fill.symbol}"}}
+        fill_key = {"pk": pk, "sk": {"S": f"FILL#{fill.event_id}"}}
+        for attempt in range(MAX_ATTEMPTS):
+            current = self._cache.pop((fill.account_id, fill.symbol), None) if attempt == 0 else None
+            if current is None:
+                got = await ddb.get_item(TableName=self._table, Key=pos_key, ConsistentRead=True)
+                item = got.get("Item")
+                current = decode_position(item) if item else Position(fill.account_id, fill.symbol)
+            after = current.apply(Fill.of(fill))
+            applied_at = self._clock()
+            if current.version == 0:
+                condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            else:
+                condition = {
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": _n(current.version)},
+                }
+            fill_item = {
+                **fill_key,
+                "fill_id": {"S": fill.fill_id},
+                "order_id": {"S": str(fill.order_id)},
+                "symbol": {"S": fill.symbol},
+                "occurred_at": {"S": fill.occurred_at.isoformat()},
+                "applied_at": {"S": applied_at.isoformat()},
+                "position": {"M": encode_position(after)},
+            }
+            try:
+                await ddb.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": fill_item,
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                        {"Put": {"TableName": self._table, "Item": {**pos_key, **encode_position(after)}, **condition}},
+                    ]
+                )
+                self._remember(after)
+                return AppliedFill(after, True, applied_at)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+            # Cancelled: either the fill was applied before (by us or another consumer), or the
+            # position moved since we read it. The fill record tells which.
+            seen = await ddb.get_item(TableName=self._table, Key=fill_key, ConsistentRead=True)
+            if "Item" in seen:
+                record = seen["Item"]
+                return AppliedFill(
+                    decode_position(record["position"]["M"]),
+                    False,
+                    datetime.fromisoformat(record["applied_at"]["S"]),
+                )
+            self.conflicts += 1
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # jittered back-off between racers
+        raise PositionConflict(f"position {fill.account_id}/{fill.symbol} kept changing; will retry")
+
+    async def get(self, account_id: uuid.UUID, symbol: str) -> Position | None:
+        ddb = await self._clients.client("dynamodb")
+        got = await ddb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(account_id)}, "sk": {"S": f"POS#{symbol}"}},
+            ConsistentRead=True,
+        )
+        return decode_position(got["Item"]) if "Item" in got else None
+
+    async def list(self, account_id: uuid.UUID) -> list[Position]:
+        ddb = await self._clients.client("dynamodb")
+        out: list[Position] = []
+        kw: dict[str, Any] = {}
+        while True:
+            page = await ddb.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :pos)",
+                ExpressionAttributeValues={":pk": {"S": _pk(account_id)}, ":pos": {"S": "POS#"}},
+                ConsistentRead=True,
+                **kw,
+            )
+            out.extend(decode_position(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(out, key=lambda p: p.symbol)
+            kw = {"ExclusiveStartKey": page["LastEvaluatedKey"]}

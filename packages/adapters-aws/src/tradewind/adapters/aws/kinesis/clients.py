@@ -1,0 +1,24 @@
+"""Kinesis clients through aioboto3: moto on 127.0.0.1 in ``local``, AWS when no endpoint is set."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import aioboto3
+from aiobotocore.config import AioConfig
+
+
+def kinesis_client_factory(*, endpoint_url: str | None, region: str, access_key_id: str, secret_access_key: str) -> Any:
+    """A zero-argument callable opening a Kinesis client (an async context manager)."""
+    session = aioboto3.Session(
+        aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, region_name=region
+    )
+    kw: dict[str, Any] = {"endpoint_url": endpoint_url} if endpoint_url else {}
+    # our own retries (only failed records, with backoff) instead of botocore's whole-call retries
+    config = AioConfig(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=20)
+
+    def open_client() -> AbstractAsyncContextManager[Any]:
+        return session.client("kinesis", config=config, **kw)  # type: ignore[no-any-return]
+
+    return open_client

@@ -1,0 +1,1 @@
+"""S3 adapters: the object store under the audit archive."""

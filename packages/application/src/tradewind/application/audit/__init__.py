@@ -1,0 +1,1 @@
+"""The audit archive: every event, once, in date- and type-partitioned files (Parquet on S3)."""

@@ -1,0 +1,1 @@
+"""The position service (fills into the positions view) and the portfolio read side."""

@@ -1,0 +1,39 @@
+"""The positions view port. Real twin: DynamoDB (``adapters.aws.dynamodb.positions``); in-memory
+twin: ``adapters.aws.memory.positions``; both pass ``tests/contract/ports/test_position_store_contract``."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from tradewind.domain.orders.events import OrderFilled
+from tradewind.domain.positions.position import Position
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedFill:
+    """The position right after one fill, as stored with that fill's idempotency record.
+
+    ``applied`` is False when the fill had been applied before (a redelivery): ``position`` and
+    ``applied_at`` are then those recorded the first time, so whatever is announced again is
+    the same announcement."""
+
+    position: Position
+    applied: bool
+    applied_at: datetime
+
+
+class PositionStore(Protocol):
+    async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
+        """Apply ``fill`` exactly once: the position change and a per-fill record keyed by
+        ``fill.event_id`` commit atomically, so a redelivery in any order (A, B, A) changes
+        nothing, and concurrent writers of one position never lose an update."""
+        ...
+
+    async def get(self, account_id: uuid.UUID, symbol: str) -> Position | None: ...
+
+    async def list(self, account_id: uuid.UUID) -> list[Position]:
+        """Every position the account ever had, flat ones included (they keep realized P&L)."""
+        ...

@@ -1,0 +1,76 @@
+"""The position service: every ``order.filled`` into the positions view, exactly once.
+
+Consumed through the ``Subscriptions`` port (group ``positions``). The store applies the fill
+and its idempotency record atomically; only then is ``position.updated`` published (acks=all)
+and the owner's live stream told. A redelivered fill changes nothing and re-announces what was
+recorded the first time (same event id), so a crash between the store and the publish loses no
+announcement. Raising leaves the offset uncommitted: the fill comes back (invariant 5).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from tradewind.application.ports import EventPublisher, Notifier, PriceCache
+from tradewind.application.positions.lag import LagHistogram
+from tradewind.application.positions.ports import PositionStore
+from tradewind.application.positions.resources import mark_for, position_resource
+from tradewind.application.topics import DEAD_LETTER, POSITION_UPDATED
+from tradewind.domain.clock import utcnow
+from tradewind.domain.market import Quote
+from tradewind.domain.orders.events import OrderEvent, OrderFilled
+from tradewind.domain.positions.events import PositionUpdated
+
+log = logging.getLogger(__name__)
+CONSUMER = "positions"
+
+
+class PositionService:
+    def __init__(
+        self,
+        store: PositionStore,
+        publisher: EventPublisher,
+        notifier: Notifier,
+        prices: PriceCache,
+        lag: LagHistogram | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._notifier = notifier
+        self._prices = prices
+        self._clock = clock
+        self.lag = lag or LagHistogram()
+        self.applied = 0
+        self.duplicates = 0
+
+    async def __call__(self, event: OrderEvent) -> None:
+        if not isinstance(event, OrderFilled):
+            return  # the order.filled topic carries fills only; anything else is not ours
+        if event.fill_qty <= 0 or not event.fill_price.is_finite() or event.fill_price <= 0:
+            # would fail the same way on every redelivery: park it, let the partition move on
+            log.error("fill without quantity or price sent to dead_letter", extra={"event_id": str(event.event_id)})
+            await self._publisher.publish(DEAD_LETTER, CONSUMER, event.to_json(), {"error": "invalid fill"})
+            return
+        result = await self._store.apply_fill(event)
+        now = self._clock()
+        if result.applied:
+            self.applied += 1
+            self.lag.observe((now - event.occurred_at).total_seconds())
+        else:
+            self.duplicates += 1
+            log.info("fill already applied", extra={"event_id": str(event.event_id)})
+        update = PositionUpdated.after(event, result.position, at=result.applied_at)
+        await self._publisher.publish(POSITION_UPDATED, str(event.account_id), update.to_json())
+        quote = await self._quote(event.symbol)
+        resource = position_resource(result.position, mark_for(result.position, quote), now)
+        await self._notifier.publish(event.account_id, "position", None, resource)
+
+    async def _quote(self, symbol: str) -> Quote | None:
+        try:
+            return await self._prices.get(symbol)
+        except Exception:  # the live view falls back to the last fill price; the fill stays applied
+            log.warning("price cache unavailable for the position notification", extra={"symbol": symbol})
+            return None

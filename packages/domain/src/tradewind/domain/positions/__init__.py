@@ -1,0 +1,1 @@
+"""Positions: average-cost accounting of fills, and the event a changed position publishes."""

@@ -1,0 +1,106 @@
+"""The position service on memory twins: a fill updates the view, announces ``position.updated``
+in the envelope and tells the owner's stream; a redelivery changes nothing and repeats the same
+announcement; the update lag is recorded; other events are ignored."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from tradewind.adapters.aws.memory.bus import MemoryBus
+from tradewind.adapters.aws.memory.notifier import MemoryNotifier
+from tradewind.adapters.aws.memory.positions import MemoryPositionStore
+from tradewind.adapters.aws.memory.prices import MemoryPriceCache
+from tradewind.application.positions.service import PositionService
+from tradewind.application.topics import DEAD_LETTER, POSITION_UPDATED
+from tradewind.domain.clock import utcnow
+from tradewind.domain.market import Quote
+from tradewind.domain.orders.events import OrderAccepted, OrderFilled
+from tradewind.domain.orders.status import OrderSide
+
+
+def fill(account_id: uuid.UUID, side: str = "buy", qty: int = 10, price: str = "100") -> OrderFilled:
+    order_id = uuid.uuid4()
+    return OrderFilled(
+        account_id=account_id,
+        correlation_id=order_id,
+        order_id=order_id,
+        symbol="AAPL",
+        occurred_at=utcnow() - timedelta(milliseconds=250),
+        fill_id="E-1",
+        side=OrderSide(side),
+        fill_qty=qty,
+        fill_price=Decimal(price),
+        cum_qty=qty,
+        avg_price=Decimal(price),
+        leaves_qty=0,
+        order_qty=qty,
+        broker_order_id="B-1",
+    )
+
+
+def service() -> tuple[PositionService, MemoryPositionStore, MemoryBus, list[dict[str, object]], MemoryPriceCache]:
+    store, bus, notifier, prices = MemoryPositionStore(), MemoryBus(), MemoryNotifier(), MemoryPriceCache()
+    seen: list[dict[str, object]] = []
+
+    async def listener(message: dict[str, object]) -> None:
+        seen.append(message)
+
+    notifier.listen(listener)
+    return PositionService(store, bus, notifier, prices), store, bus, seen, prices
+
+
+async def test_a_fill_updates_the_view_announces_and_notifies_the_owner() -> None:
+    positions, store, bus, seen, prices = service()
+    account = uuid.uuid4()
+    await prices.put(Quote("AAPL", Decimal("101"), Decimal("101"), Decimal("101"), utcnow()))
+    event = fill(account)
+
+    await positions(event)
+
+    assert (await store.get(account, "AAPL")) is not None
+    [(key, payload)] = bus.records(POSITION_UPDATED)
+    update = json.loads(payload)
+    assert key == str(account) and update["type"] == "position.updated" and update["qty"] == 10
+    assert update["causation_id"] == str(event.event_id) and update["correlation_id"] == str(event.correlation_id)
+    assert update["cost_basis"] == "1000" and update["version"] == 1
+    [message] = seen
+    assert message["kind"] == "position" and message["account_id"] == str(account)
+    assert message["data"]["unrealized_pl"] == "10" and message["data"]["stale"] is False  # type: ignore[index]
+    assert positions.lag.count == 1 and (positions.lag.percentile(99) or 0) >= 0.25
+
+
+async def test_a_redelivery_changes_nothing_and_repeats_the_same_announcement() -> None:
+    positions, store, bus, _, _ = service()
+    account = uuid.uuid4()
+    event = fill(account)
+
+    await positions(event)
+    await positions(event)
+
+    position = await store.get(account, "AAPL")
+    assert position is not None and position.qty == 10 and position.version == 1
+    first, second = bus.records(POSITION_UPDATED)
+    assert first == second  # same event id, same content: downstream dedupes
+    assert (positions.applied, positions.duplicates, positions.lag.count) == (1, 1, 1)
+
+
+async def test_events_other_than_fills_are_ignored() -> None:
+    positions, store, bus, _, _ = service()
+    account = uuid.uuid4()
+    order_id = uuid.uuid4()
+    await positions(
+        OrderAccepted(
+            account_id=account, correlation_id=order_id, order_id=order_id, symbol="AAPL", broker_order_id="B"
+        )
+    )
+    assert await store.list(account) == [] and bus.records(POSITION_UPDATED) == []
+
+
+async def test_a_fill_that_can_never_apply_goes_to_the_dead_letter() -> None:
+    positions, store, bus, _, _ = service()
+    account = uuid.uuid4()
+    await positions(fill(account, qty=0))
+    assert await store.list(account) == [] and len(bus.records(DEAD_LETTER)) == 1
