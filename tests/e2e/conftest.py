@@ -40,7 +40,7 @@ class Stack:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=180,
             check=True,
         )
         return out.stdout.strip().splitlines()[-1]

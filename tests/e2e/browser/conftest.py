@@ -57,8 +57,20 @@ class Desk:
     token: str
     errors: list[str] = field(default_factory=list)
 
-    def by_id(self, testid: str) -> str:
-        return f'[data-testid="{testid}"]'
+
+def by_id(testid: str) -> str:
+    return f'[data-testid="{testid}"]'
+
+
+async def ticket(desk: Desk, *, qty: int, type_: str = "market", limit: str = "", side: str = "buy") -> None:
+    page = desk.page
+    await page.click(by_id(f"side-{side}"))
+    await page.select_option(by_id("ticket-symbol"), "AAPL")
+    await page.select_option(by_id("ticket-type"), type_)
+    await page.fill(by_id("ticket-qty"), str(qty))
+    if limit:
+        await page.fill(by_id("ticket-limit"), limit)
+    await page.click(by_id("ticket-submit"))
 
 
 async def sign_in(browser: Browser, base_url: str, token: str) -> Desk:

@@ -1,6 +1,8 @@
 """A TCP proxy between the browser and the web process, so a test can cut the network under a
 live page: ``sever()`` drops every open connection (what a Wi-Fi blip does to an SSE stream),
-``hold()`` makes new connections hang unanswered until ``release()`` lets them through.
+``hold()`` makes new connections hang unanswered until ``release()`` lets them through, and
+``refuse()`` answers every new connection with a 503 (a load balancer with no healthy target)
+until ``release()``.
 
 Runs on the test's own event loop; every connection is two pumps copying bytes until either
 side closes.
@@ -19,6 +21,7 @@ class TcpProxy:
         self._open: set[asyncio.StreamWriter] = set()
         self._gate = asyncio.Event()
         self._gate.set()
+        self._refusing = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
@@ -38,7 +41,11 @@ class TcpProxy:
     def hold(self) -> None:
         self._gate.clear()
 
+    def refuse(self) -> None:
+        self._refusing = True
+
     def release(self) -> None:
+        self._refusing = False
         self._gate.set()
 
     def sever(self) -> None:
@@ -53,6 +60,12 @@ class TcpProxy:
         self._tasks.add(task)
         self._open.add(client_w)
         try:
+            if self._refusing:
+                client_w.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await client_w.drain()
+                client_w.close()
+                await client_w.wait_closed()
+                return
             await self._gate.wait()
             if client_w.transport.is_closing():
                 return

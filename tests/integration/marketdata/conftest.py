@@ -53,11 +53,11 @@ def md_settings(services: Settings) -> Iterator[Settings]:
         finally:
             await conn.close()
         async with open_client() as client:  # type: ignore[operator]
-            await client.create_stream(StreamName=settings.kinesis_stream, ShardCount=2)
+            await client.create_stream(StreamName=settings.market_stream, ShardCount=2)
 
     async def drop() -> None:
         async with open_client() as client:  # type: ignore[operator]
-            await client.delete_stream(StreamName=settings.kinesis_stream)
+            await client.delete_stream(StreamName=settings.market_stream)
         conn = await asyncpg.connect(services.pg_dsn)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{settings.pg_database}" WITH (FORCE)')

@@ -77,6 +77,16 @@ async def test_the_session_cookie_is_httponly_strict_and_holds_no_token(client: 
     assert "default-src 'self'" in page.headers["content-security-policy"]
 
 
+async def test_the_account_name_is_escaped_on_the_page() -> None:
+    settings = Settings(profile="memory")
+    adapters: Any = build_adapters(settings)
+    await CreateUser(adapters.uow)("<script>alert(1)</script>", "1000", token="xss-token")
+    async with AsyncTestClient(build_app(settings, adapters)) as c:
+        await c.post("/login", data={"token": "xss-token"})
+        page = (await c.get("/")).text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
 async def test_sign_in_gets_a_fresh_session_id(client: AsyncTestClient[Any]) -> None:
     client.cookies.set("tw_session", "planted-by-someone-else")
     r = await client.post("/login", data={"token": TOKEN}, follow_redirects=False)

@@ -68,9 +68,9 @@ class GatewayProcess:
 
     async def start(self) -> None:
         await self.adapters.lifecycle().start(kafka=True)
-        await self.market.start()  # prices before the first order can be risk-checked
         engine = self.container.engine()
-        await engine.start()
+        await engine.start()  # the broker runs before its first quote (a stopped one drops quotes)
+        await self.market.start()  # prices before the first order can be risk-checked
         self.subscriptions = self.adapters.subscriptions()
         self.subscriptions.subscribe(
             COMMAND_TOPICS,

@@ -16,6 +16,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from tradewind.adapters.aws.kinesis.clients import ensure_stream
 from tradewind.adapters.aws.settings import Settings
 from tradewind.adapters.broker.feeds.fix_tcp import FixTcpFeed
 from tradewind.adapters.broker.feeds.replay import HistoryFeed
@@ -49,6 +50,7 @@ def exchange_feeds(spec: str, symbols: list[str], *, poll_interval: float) -> li
 
 class GatewayMarketData:
     def __init__(self, adapters: Any, broker: PaperBroker, settings: Settings) -> None:
+        self._adapters, self._settings = adapters, settings
         self.producer = adapters.price_producer()
         self.replay = (
             HistoryFeed(
@@ -81,6 +83,8 @@ class GatewayMarketData:
         return {feed.name: dict(feed.stats) for feed in self.feeds}
 
     async def start(self) -> None:
+        if self._settings.kafka_group_prefix:  # an isolated test stack: a stream of its own
+            await ensure_stream(self._adapters.kinesis_client(), self._settings.market_stream)
         await self.producer.start()
         if self.replay is not None:
             for update in self.replay.step():  # prices before the first order can be risk-checked

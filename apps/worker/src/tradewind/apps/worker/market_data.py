@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradewind.adapters.aws.kinesis.clients import ensure_stream
 from tradewind.application.market.observers import CandleObserver, LastPriceObserver, QuoteFanoutObserver
 from tradewind.application.market.service import MarketDataService
 
 
 class WorkerMarketData:
     def __init__(self, adapters: Any) -> None:
+        self._adapters = adapters
         self.service = MarketDataService()
         self.candles = CandleObserver(adapters.candles())
         self.service.register("last_price", LastPriceObserver(adapters.quote_writer()))  # risk marks, quotes
@@ -24,6 +26,8 @@ class WorkerMarketData:
         self.consumer = adapters.price_consumer()
 
     async def start(self) -> None:
+        if self._adapters.config.kafka_group_prefix():  # an isolated test stack: a stream of its own
+            await ensure_stream(self._adapters.kinesis_client(), self._adapters.config.market_stream())
         await self.candles.start()
         await self.consumer.start(self.service.on_batch)
 

@@ -88,21 +88,21 @@ class AwsAdapters(containers.DeclarativeContainer):
     price_producer = providers.Singleton(
         KinesisPriceProducer,
         client_factory=kinesis_client,
-        stream=config.kinesis_stream,
+        stream=config.market_stream,
         linger=providers.Callable(_ms, config.kinesis_linger_ms),
     )
     checkpoints = providers.Singleton(PgCheckpointStore, pool=pg_pool)
     price_consumer = providers.Factory(
         KinesisPriceConsumer,
         client_factory=kinesis_client,
-        stream=config.kinesis_stream,
+        stream=config.market_stream,
         checkpoints=checkpoints,
         consumer=providers.Callable(_prefixed, config.kafka_group_prefix, config.market_data_consumer),
         poll_interval=providers.Callable(_ms, config.kinesis_poll_interval_ms),
         shard_refresh=config.kinesis_shard_refresh_s,
         initial_position=config.kinesis_initial_position,
     )
-    candles = providers.Singleton(PgCandleStore, pool=pg_pool, source=config.kinesis_stream)
+    candles = providers.Singleton(PgCandleStore, pool=pg_pool, source=config.market_stream)
     quote_writer = providers.Singleton(RedisQuoteWriter, redis=redis)
     quote_broadcaster = providers.Singleton(RedisQuoteBroadcaster, redis=redis)
 
@@ -149,24 +149,24 @@ class MemoryAdapters(containers.DeclarativeContainer):
 
     # market data: the same producer and consumer code over the in-process Kinesis twin
     kinesis = providers.Singleton(
-        MemoryKinesis, streams=providers.Callable(_one_stream, config.kinesis_stream, 2), long_poll=0.5
+        MemoryKinesis, streams=providers.Callable(_one_stream, config.market_stream, 2), long_poll=0.5
     )
     kinesis_client = providers.Singleton(lambda kinesis: kinesis.client(), kinesis)
     price_producer = providers.Singleton(
-        KinesisPriceProducer, client_factory=kinesis_client, stream=config.kinesis_stream, linger=0.0
+        KinesisPriceProducer, client_factory=kinesis_client, stream=config.market_stream, linger=0.0
     )
     checkpoints = providers.Singleton(MemoryCheckpointStore)
     price_consumer = providers.Factory(
         KinesisPriceConsumer,
         client_factory=kinesis_client,
-        stream=config.kinesis_stream,
+        stream=config.market_stream,
         checkpoints=checkpoints,
         consumer=providers.Callable(_prefixed, config.kafka_group_prefix, config.market_data_consumer),
         poll_interval=0.0,
         shard_refresh=config.kinesis_shard_refresh_s,
         initial_position=config.kinesis_initial_position,
     )
-    candles = providers.Singleton(MemoryCandleStore, source=config.kinesis_stream)
+    candles = providers.Singleton(MemoryCandleStore, source=config.market_stream)
     quote_writer = providers.Singleton(MemoryQuoteWriter, cache=prices)
     quote_broadcaster = providers.Singleton(MemoryQuoteBroadcaster, notifier=notifier)
 

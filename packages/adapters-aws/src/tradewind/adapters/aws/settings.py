@@ -110,3 +110,11 @@ class Settings(BaseSettings):
     @property
     def redis_url(self) -> str:
         return f"redis://{self.redis_host}:{self.redis_port}/0"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def market_stream(self) -> str:
+        """The Kinesis stream this stack uses. An isolated test stack (``kafka_group_prefix`` set)
+        has one of its own, created on start: moto scans a shard's whole history on every read, so
+        a stream shared by every test run would slow every run down."""
+        return f"{self.kafka_group_prefix}{self.kinesis_stream}"

@@ -22,3 +22,15 @@ def kinesis_client_factory(*, endpoint_url: str | None, region: str, access_key_
         return session.client("kinesis", config=config, **kw)  # type: ignore[no-any-return]
 
     return open_client
+
+
+async def ensure_stream(client_factory: Any, stream: str, shards: int = 2) -> bool:
+    """Create ``stream`` unless it exists (isolated test stacks); True if it was created now."""
+    async with client_factory() as client:
+        try:
+            await client.create_stream(StreamName=stream, ShardCount=shards)
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ResourceInUseException":
+                raise
+            return False
+    return True

@@ -80,6 +80,7 @@ class KinesisPriceConsumer:
         self._arrived_after: dict[str, datetime] = {}
         self._supervisor: asyncio.Task[None] | None = None
         self._refresh_now = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._started_at = utcnow()
         self._listed = False
         self.records = 0
@@ -90,6 +91,7 @@ class KinesisPriceConsumer:
 
     async def start(self, handler: PriceBatchHandler) -> None:
         self._handler = handler
+        self._stopping.clear()
         self._stack = AsyncExitStack()
         self._client = await self._stack.enter_async_context(self._client_factory())
         self._positions = await self._checkpoints.load(self.consumer, self.stream)
@@ -102,7 +104,12 @@ class KinesisPriceConsumer:
             return False
         return all(s in self._positioned for s, shard in self._shards.items() if not shard.closed)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Let each reader finish the batch in hand (handled and checkpointed), then end."""
+        self._stopping.set()
+        readers = list(self._readers.values())
+        if readers:
+            await asyncio.wait(readers, timeout=timeout)
         tasks = [t for t in (self._supervisor, *self._readers.values()) if t is not None]
         for task in tasks:
             task.cancel()
@@ -194,6 +201,8 @@ class KinesisPriceConsumer:
             iterator: str | None = await self._iterator(shard)
             self._positioned.add(shard.shard_id)
             while iterator is not None:
+                if self._stopping.is_set():
+                    return
                 try:
                     response = await self._client.get_records(ShardIterator=iterator, Limit=self._limit)
                 except asyncio.CancelledError:
@@ -201,7 +210,7 @@ class KinesisPriceConsumer:
                 except Exception as exc:
                     code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
                     log.warning("get_records failed", extra={"shard": shard.shard_id, "error": code or repr(exc)})
-                    await asyncio.sleep(self._retry_delay)  # backoff (throttling, expired iterator)
+                    await self._pause(self._retry_delay)  # backoff (throttling, expired iterator)
                     iterator = await self._iterator(shard)
                     continue
                 records = response.get("Records", [])
@@ -211,7 +220,7 @@ class KinesisPriceConsumer:
                 if iterator is None:
                     break
                 if len(records) < self._limit:
-                    await asyncio.sleep(self._poll_interval)  # poll interval (AWS allows 5 reads/s/shard)
+                    await self._pause(self._poll_interval)  # poll interval (AWS allows 5 reads/s/shard)
             last = self._positions.get(shard.shard_id, ShardPosition(None)).sequence_number
             await self._checkpoints.save(self.consumer, self.stream, shard.shard_id, last, finished=True)
             self._positions[shard.shard_id] = ShardPosition(last, finished=True)
@@ -224,6 +233,13 @@ class KinesisPriceConsumer:
             log.exception("shard reader crashed; restarting from the checkpoint", extra={"shard": shard.shard_id})
             self._readers.pop(shard.shard_id, None)  # the next periodic refresh starts it again
             self._positioned.discard(shard.shard_id)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when ``stop`` is called."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         batch: list[tuple[int, PriceUpdate]] = []
@@ -250,7 +266,9 @@ class KinesisPriceConsumer:
             except Exception:
                 self.handler_failures += 1
                 log.exception("market-data handler failed; the batch comes again", extra={"shard": shard_id})
-                await asyncio.sleep(self._retry_delay)  # redelivery backoff
+                if self._stopping.is_set():
+                    return  # not checkpointed: the next start gets the batch again
+                await self._pause(self._retry_delay)  # redelivery backoff
         await self._checkpoints.save(self.consumer, self.stream, shard_id, last)
         self._positions[shard_id] = ShardPosition(last)
         self._arrived_after.pop(shard_id, None)  # positioned by sequence number from now on

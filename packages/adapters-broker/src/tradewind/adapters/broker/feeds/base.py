@@ -79,7 +79,8 @@ class ExchangeFeed(ABC):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("feed connection lost", extra={"feed": self.name, "error": repr(exc)})
+                if not stop.is_set():  # closing it ourselves is no loss
+                    log.warning("feed connection lost", extra={"feed": self.name, "error": repr(exc)})
             if stop.is_set():
                 break
             if self._counts["delivered"] > delivered_before:

@@ -94,11 +94,14 @@ class RestPollingFeed(ExchangeFeed):
 
     async def _session(self, stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=5.0) as client:
+            answered = False
             while not stop.is_set():
                 response = await client.get(self.path, params={"symbols": ",".join(self.symbols)})
                 if response.status_code != 200:
                     raise ConnectionError(f"HTTP {response.status_code} from {self.base_url}")  # back off, retry
-                self._counts["connects"] += int(self._counts["connects"] == 0)
+                if not answered:  # a session counts as a connection once the exchange answered
+                    self._counts["connects"] += 1
+                    answered = True
                 await self._snapshot(response.content)
                 await wait_or_stop(stop, self.interval)  # the poll interval
 

@@ -22,6 +22,7 @@ export class LiveStream {
     this.hooks = hooks;
     this.lastEventId = "";
     this.opened = false;
+    this.restarted = false;
     this.backoff = 500;
     this.source = null;
   }
@@ -32,8 +33,11 @@ export class LiveStream {
     source.onopen = () => {
       this.backoff = 500;
       this.hooks.onState("live");
-      if (this.opened) this.hooks.onResume();
+      // re-read only once the stream is open again: whatever changes from here on arrives live
+      if (this.restarted) this.hooks.onRestart();
+      else if (this.opened) this.hooks.onResume();
       this.opened = true;
+      this.restarted = false;
     };
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {
@@ -42,8 +46,7 @@ export class LiveStream {
         const wait = this.backoff;
         this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
         setTimeout(() => {
-          this.opened = false;
-          this.hooks.onRestart();
+          this.restarted = true;
           this.start();
         }, wait);
       } else {
