@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from tradewind.adapters.aws.postgres.orders import PgUnitOfWork
+from tradewind.adapters.aws.settings import Settings
+from tradewind.application.accounts.users import CreateUser
 
 from ..conftest import Stack
 from .proxy import TcpProxy
@@ -32,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1600, "height": 900}
-WAIT_MS = 20_000  # generous deadline for anything that crosses Kafka and three processes
+WAIT_MS = 30_000  # generous deadline for anything that crosses Kafka and three processes
 
 
 @pytest.fixture
@@ -88,10 +93,27 @@ async def sign_in(browser: Browser, base_url: str, token: str) -> Desk:
 
 
 @pytest.fixture
-async def desk(browser: Browser, stack: Stack) -> AsyncIterator[Desk]:
+async def new_trader(local_settings: Settings) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """``await new_trader("name")`` -> the API token of a fresh account with 100,000 cash in the
+    stack's database. In-process through the ``CreateUser`` use case (what ``tradewind users
+    create`` runs), to spare a CLI process start per test; ``tests/e2e/test_order_flow.py``
+    covers the command itself."""
+    pool = await asyncpg.create_pool(local_settings.pg_dsn, min_size=1, max_size=2)
+    create = CreateUser(lambda: PgUnitOfWork(pool))
+
+    async def make(prefix: str) -> str:
+        return (await create(f"{prefix}-{uuid.uuid4().hex[:8]}", "100000")).token
+
+    try:
+        yield make
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def desk(browser: Browser, stack: Stack, new_trader: Callable[[str], Awaitable[str]]) -> AsyncIterator[Desk]:
     """A fresh trader (100,000 cash) signed in on the dashboard, straight to the web process."""
-    token = stack.create_user(f"browser-{uuid.uuid4().hex[:8]}")
-    signed_in = await sign_in(browser, stack.base_url, token)
+    signed_in = await sign_in(browser, stack.base_url, await new_trader("browser"))
     try:
         yield signed_in
     finally:

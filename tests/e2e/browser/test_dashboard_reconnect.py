@@ -10,8 +10,7 @@ the web process cuts it, see proxy.py), on the ``local`` stack.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -26,11 +25,12 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-async def proxied_desk(browser: Browser, stack: Stack, proxy: TcpProxy) -> AsyncIterator[Desk]:
+async def proxied_desk(
+    browser: Browser, proxy: TcpProxy, new_trader: Callable[[str], Awaitable[str]]
+) -> AsyncIterator[Desk]:
     """A trader signed in through the cuttable proxy, with one filled order already on screen (so
     the stream has an event id to resume from)."""
-    token = stack.create_user(f"reconnect-{uuid.uuid4().hex[:8]}")
-    desk = await sign_in(browser, f"http://127.0.0.1:{proxy.port}", token)
+    desk = await sign_in(browser, f"http://127.0.0.1:{proxy.port}", await new_trader("reconnect"))
     try:
         await ticket(desk, qty=2)
         await desk.page.click(f'{by_id("blotter-filter")} [data-filter="all"]')

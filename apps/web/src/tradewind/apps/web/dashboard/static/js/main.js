@@ -22,7 +22,10 @@ const portfolio = new Portfolio($("positions"), $("account"), {
 });
 const ticket = new OrderTicket(document.getElementById("ticket"), {
   quoteOf,
-  onPlaced: (order) => blotter.upsert(order),
+  onPlaced: (order) => {
+    blotter.upsert(order);
+    portfolio.reloadSoon(); // buying power now reserves this order
+  },
 });
 
 function select(symbol) {
@@ -55,7 +58,10 @@ const stream = new LiveStream(
       }
       if (q.symbol === ticket.symbol) ticket.paintEstimate();
     },
-    order: (order) => blotter.upsert(order),
+    order: (order) => {
+      blotter.upsert(order);
+      portfolio.reloadSoon();
+    },
     fill: (fill) => {
       blotter.applyFill(fill);
       portfolio.reloadSoon();

@@ -54,10 +54,14 @@ export class Portfolio {
     this.renderAccount();
   }
 
-  /** After a fill: re-read both soon (coalesced), whether or not `position` events follow. */
+  /** After an order event or a fill: re-read both soon, whether or not `position` events follow
+   * (cash, buying power and reservations move too). At most one re-read per 300 ms, however busy. */
   reloadSoon() {
-    clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => this.load(), 300);
+    if (this.reloadTimer) return;
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = null;
+      this.load();
+    }, 300);
   }
 
   onPosition(p) {
