@@ -29,6 +29,7 @@ import sys
 import time
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,13 @@ from tradewind.adapters.aws.containers import build_adapters
 from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory
 from tradewind.adapters.aws.redis.notifier import CHANNEL
 from tradewind.adapters.aws.settings import Settings
-from tradewind.adapters.broker.feeds.ws_json import WebSocketJsonFeed
+from tradewind.adapters.broker.feeds.simulators.ws_exchange import ticker_message
+from tradewind.adapters.broker.feeds.ws_json import WebSocketJsonFeed, normalize_ws_json
 from tradewind.application.market.ingest import PriceIngest
 from tradewind.apps.web.stream.hub import StreamHub
 from tradewind.apps.worker.market_data import WorkerMarketData
 from tradewind.domain.instruments import SYMBOLS
+from tradewind.domain.marketdata import PriceUpdate
 
 HERE = Path(__file__).resolve().parent
 UNIVERSE = sorted(SYMBOLS)  # what the SSE endpoint serves
@@ -291,14 +294,46 @@ async def memory_profile(exchange: Exchange, args: argparse.Namespace) -> None:
     await asyncio.sleep(1.0)  # the feed connects
     sent, start, end = await measured(exchange, meters, args.latency_rate, MANY, args.seconds)
     report(f"latency, {len(MANY)} symbols", meters, sent, start, end, args.latency_rate)
+    cpu = time.process_time()
     sent, start, end = await measured(exchange, meters, args.memory_rate, UNIVERSE, args.seconds)
+    cpu = time.process_time() - cpu
     report("throughput, 20 symbols", meters, sent, start, end, args.memory_rate)
+    print(f"    this process: {len(to_cache.arrivals) / cpu:,.0f} updates per CPU-second (feed to StreamHub)")
+    direct = await in_process(producer, market, 40_000)
+    print(f"    no sockets, pre-encoded frames: {direct[0]:,.0f} updates/s wall, {direct[1]:,.0f} per CPU-second")
     print(f"    feed stats {dict(feed.stats)}; observer failures {dict(market.service.failures)}")
     stop.set()
     for task in tasks:
         task.cancel()
     await market.stop()
     await producer.stop()
+
+
+async def in_process(producer: Any, market: WorkerMarketData, n: int) -> tuple[float, float]:
+    """The pipeline alone: n exchange frames through the normalizer, producer, in-process stream,
+    consumer and service, no exchange process competing for the CPU."""
+    walk = [
+        ticker_message(PriceUpdate(MANY[i % len(MANY)], Decimal("7000.01"), Decimal("7000.03"), Decimal("7000.02"),
+                                   100, int(time.time() * 1000), "X"), i)
+        for i in range(n)
+    ]  # fmt: skip
+    seen, done = 0, asyncio.Event()
+
+    async def count(batch: Any) -> None:
+        nonlocal seen
+        seen += sum(1 for _, u in batch.records if u.symbol in MANY and u.last == Decimal("7000.02"))
+        if seen >= n:
+            done.set()
+
+    market.service.register(f"bench_count_{n}", count)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for frame in walk:
+        update = normalize_ws_json(frame)
+        assert update is not None
+        await producer.put(update)
+    await producer.flush()
+    await asyncio.wait_for(done.wait(), 120)
+    return n / (time.perf_counter() - wall), n / (time.process_time() - cpu)
 
 
 async def main() -> None:
