@@ -16,6 +16,7 @@ from tradewind.application.correlation import correlation_id
 from tradewind.application.ports import EventPublisher, MessageHandler
 from tradewind.application.topics import DEAD_LETTER
 from tradewind.domain.orders.events import OrderEvent, parse_order_event
+from tradewind.domain.orders.reports import VenueReport, parse_venue_report
 
 log = logging.getLogger(__name__)
 
@@ -35,5 +36,23 @@ def order_event_handler(
             await handler(event)
         finally:
             correlation_id.reset(token)
+
+    return on_message
+
+
+def venue_report_handler(
+    handler: Callable[[VenueReport], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+) -> MessageHandler:
+    """The same rule for ``execution.reports``: junk to ``dead_letter``, anything else raised
+    by the handler propagates (the report comes back)."""
+
+    async def on_message(payload: bytes) -> None:
+        try:
+            report = parse_venue_report(payload)
+        except (ValidationError, ValueError) as exc:
+            log.error("undecodable report sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
+            await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
+            return
+        await handler(report)
 
     return on_message

@@ -21,15 +21,17 @@ from tradewind.domain.market import Quote
 from tradewind.domain.marketdata import Candle, Interval, PriceUpdate
 from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
+from tradewind.domain.orders.reports import VenueReport
 
 
 @dataclass(frozen=True, slots=True)
 class Exposure:
-    """What an account already holds and has asked for, read under the account lock.
+    """What an account holds and has asked for, read from the OMS ledger under the account lock.
 
-    ``positions`` are signed share counts; ``open_orders`` are every order not known to be final,
-    including those the read model has not seen yet (so two racing orders see each other).
-    ``cash`` is the account's cash after the fills it has had.
+    ``positions`` are signed share counts from the fills the ledger applied; ``open_orders`` are
+    every order not final, each at its largest (``Order.at_largest``: a pending amend counts at
+    the larger of its old and new size until the venue answers); ``cash`` is the funding plus the
+    net cash of every fill. Nothing here comes from a projection.
     """
 
     cash: Decimal
@@ -38,28 +40,53 @@ class Exposure:
 
 
 class OrderRepository(Protocol):
+    """The orders of the OMS ledger. Every write also puts ``order.events`` in the outbox, in the
+    same transaction (invariant 1), each event numbered (``order_seq``, ``account_seq``)."""
+
     async def add(self, order: Order) -> None:
-        """Insert the order row and write each of ``order.events`` to the outbox, same transaction."""
+        """Insert the order (open) and write its events to the outbox."""
+
+    async def save(self, order: Order) -> None:
+        """Write the order's current state (status, fills, pending amend, last ``order_seq``) and
+        its events to the outbox; a final order leaves the open set."""
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
-        """The order with its current status (from the read model when it has one)."""
+        """The order as the ledger has it now (read your writes)."""
 
     async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None: ...
 
-    async def record(self, order: Order) -> None:
-        """Write ``order.events`` (cancel/amend requests) to the outbox; the row itself is immutable."""
-
     async def exposure(self, account_id: uuid.UUID) -> Exposure: ...
+
+    async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
+        """Move the ledger's position in ``symbol`` by ``qty`` (signed) and its cash by ``cash``."""
 
 
 class AccountRepository(Protocol):
     async def add(self, account: Account, token_hash: str) -> None: ...
 
     async def lock(self, account_id: uuid.UUID) -> Account | None:
-        """Load the account and hold it until the unit of work ends: orders of one account are
-        risk-checked one at a time."""
+        """Load the account and hold it until the unit of work ends: everything the OMS writes
+        for one account is written one transaction at a time."""
 
     async def by_token_hash(self, token_hash: str) -> Account | None: ...
+
+    async def next_seq(self, account_id: uuid.UUID, count: int = 1) -> int:
+        """Reserve ``count`` consecutive ``account_seq`` numbers; returns the first. Under the
+        account lock, so the numbers are gap-free and in commit order."""
+        ...
+
+
+class ReportJournal(Protocol):
+    """Every venue report the ledger consumed, by ``report_id``: applied, ignored or flagged."""
+
+    async def seen(self, report_id: uuid.UUID) -> bool: ...
+
+    async def record(self, report: VenueReport, *, outcome: str, account_seq: int | None, detail: str | None) -> None:
+        """``outcome``: ``applied`` (``account_seq`` of the event it made), ``ignored`` (a
+        reconciliation that told nothing new) or ``flagged`` (kept, not applied: ``detail`` says
+        why; for operators)."""
+
+    async def flagged(self, limit: int = 100) -> list[dict[str, object]]: ...
 
 
 class UnitOfWork(Protocol):
@@ -67,6 +94,7 @@ class UnitOfWork(Protocol):
 
     orders: OrderRepository
     accounts: AccountRepository
+    reports: ReportJournal
 
     async def __aenter__(self) -> Self: ...
 
@@ -82,12 +110,16 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 @dataclass(frozen=True, slots=True)
 class OrderLogEntry:
-    """One applied order event as the trader's stream shows it; ``seq`` is the SSE ``id``."""
+    """One applied order event as the trader's stream shows it. ``seq`` is the event's
+    ``account_seq`` (the SSE ``id``); an event may show as several entries (a fill, then its
+    order), told apart by ``part``; ``last`` marks the entry that completes the event."""
 
     seq: int
     account_id: uuid.UUID
     kind: str  # "order" or "fill"
     data: dict[str, object]
+    part: int = 0
+    last: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +129,10 @@ class OrderPage:
 
 
 class OrderReadModel(Protocol):
-    """The order projection's table, separate from the write table. ``apply`` is idempotent by
-    ``event_id`` and atomic: the view change, the dedupe record and the stream log entries commit
-    together, so a redelivered event returns the same entries and changes nothing."""
+    """The order projection's table, separate from the ledger, built from ``order.events`` only.
+    ``apply`` is idempotent and atomic: an event whose ``account_seq`` the view has already
+    applied changes nothing and returns the entries it made the first time; the view change, the
+    account's progress and the stream log entries commit together."""
 
     async def apply(self, event: OrderEvent) -> list[OrderLogEntry]: ...
 
@@ -109,7 +142,10 @@ class OrderReadModel(Protocol):
         self, account_id: uuid.UUID, *, status: str = "all", limit: int = 50, after: str | None = None
     ) -> OrderPage: ...
 
-    async def log_since(self, account_id: uuid.UUID, seq: int, limit: int = 500) -> list[OrderLogEntry]: ...
+    async def log_since(self, account_id: uuid.UUID, seq: int, limit: int = 500) -> list[OrderLogEntry]:
+        """Entries of events after ``seq``, oldest first, whole events only (a page never ends
+        between the parts of one event); page on with the last entry's ``seq``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +210,9 @@ class EventHandler(Protocol):
 
 
 class OrderLookup(Protocol):
-    """Find any order by id, whoever owns it (the gateway, after a restart, for a late report)."""
+    """Read one order from the OMS ledger outside a unit of work (read your writes)."""
 
-    async def find(self, order_id: uuid.UUID) -> Order | None: ...
+    async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None: ...
 
 
 MessageHandler = Callable[[bytes], Awaitable[None]]

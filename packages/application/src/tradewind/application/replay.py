@@ -1,10 +1,10 @@
 """Rebuilding a read model from nothing, from the audit archive or from Kafka, and comparing it
 with the live one (the article's event replay: any view can be reconstructed from its events).
 
-Order matters for positions (average cost is path-dependent), so events are replayed in the
-order the live consumer saw them: by partition and offset, which both sources keep. The order
-read model converges whatever the order, but an order's view starts from its ``order.submitted``,
-so submissions go first. An event seen twice (a producer retry) is replayed once.
+Order matters (average cost is path-dependent, and an order moves through its statuses in
+order), so events are replayed in the order the ledger numbered them: by account and
+``account_seq``, which every order event carries. An event seen twice (a producer retry, or
+both a Kafka copy and an archived one) is replayed once.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from pydantic import ValidationError
 from tradewind.application.audit.ports import AuditArchive
 from tradewind.application.ports import OrderReadModel
 from tradewind.application.positions.ports import PositionStore
-from tradewind.application.projections.apply import ProjectionMiss
-from tradewind.domain.orders.events import OrderEvent, OrderFilled, OrderSubmitted, parse_order_event
+from tradewind.domain.orders.events import OrderEvent, OrderFilled, parse_order_event
 from tradewind.domain.orders.order import Order
 from tradewind.domain.positions.position import Position
 
@@ -70,6 +69,7 @@ def _decode(
             continue
         seen.add(event.event_id)
         events.append(event)
+    events.sort(key=lambda e: (str(e.account_id), e.account_seq or 0))
     return events
 
 
@@ -95,13 +95,9 @@ async def rebuild_orders(
     accounts: set[uuid.UUID] | None = None,
 ) -> ReplayReport:
     report = ReplayReport()
-    events = _decode(await _all(records), accounts, report)
-    events.sort(key=lambda e: not isinstance(e, OrderSubmitted))  # stable: Kafka order otherwise kept
-    for event in events:
-        try:
-            await target.apply(event)
-        except ProjectionMiss:
-            report.skipped += 1  # its submission is not in the source (older than its retention)
+    for event in _decode(await _all(records), accounts, report):
+        if not await target.apply(event) and event.account_seq is not None:
+            report.skipped += 1  # it did not fit (its submission is older than the source's retention)
             continue
         report.events += 1
         report.accounts.add(event.account_id)
@@ -159,4 +155,14 @@ async def _every_order(model: OrderReadModel, account: uuid.UUID) -> list[Order]
 def _order_key(o: Order | None) -> tuple[object, ...] | None:
     if o is None:
         return None
-    return (o.symbol, o.side, o.qty, o.limit_price, o.status, o.filled_qty, o.filled_avg_price, o.broker_order_id)
+    return (
+        o.symbol,
+        o.side,
+        o.qty,
+        o.limit_price,
+        o.status,
+        o.filled_qty,
+        o.filled_avg_price,
+        o.broker_order_id,
+        o.order_seq,
+    )

@@ -1,75 +1,55 @@
-"""Kafka topics of DESIGN.md and which topic each event type travels on.
+"""Kafka topics of DESIGN.md ("Topics") and which topics each order event travels on.
 
-Requests from the web (cancel, amend) share a topic with the broker's confirmation of the same
-kind, so one consumer sees an order's requests in order; consumers skip types they do not handle.
+Three topics carry an order's life, all keyed by account, so everything about one account (and
+so about one order) is in one partition in the order it happened:
+
+* ``order.commands``: what the command side asks of the venue (submit, cancel, amend), read by
+  the gateway;
+* ``execution.reports``: what the venue said, read by the OMS ledger (its only consumer);
+* ``order.events``: what happened to orders, numbered by the ledger (``order_seq``,
+  ``account_seq``): the one stream every projection reads.
+
+A request is written to both ``order.commands`` and ``order.events`` (the same event, the same
+``event_id``), so the read model sees the request in its place among the venue's answers.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-ORDER_SUBMITTED = "order.submitted"
-ORDER_CANCELED = "order.canceled"
-ORDER_AMENDED = "order.amended"
-ORDER_ACCEPTED = "order.accepted"
-ORDER_FILLED = "order.filled"
-ORDER_REJECTED = "order.rejected"
-ORDER_EXPIRED = "order.expired"
+ORDER_COMMANDS = "order.commands"
+EXECUTION_REPORTS = "execution.reports"
+ORDER_EVENTS = "order.events"
 POSITION_UPDATED = "position.updated"
+RISK_EVENTS = "risk.events"
 MARKET_PRICE = "market.price"
-AUDIT_EVENTS = "audit.events"
 DEAD_LETTER = "dead_letter"
 
 #: topic -> partitions (DESIGN.md "Topics")
 PARTITIONS: Final[dict[str, int]] = {
-    ORDER_SUBMITTED: 12,
-    ORDER_CANCELED: 12,
-    ORDER_AMENDED: 12,
-    ORDER_ACCEPTED: 12,
-    ORDER_FILLED: 12,
-    ORDER_REJECTED: 12,
-    ORDER_EXPIRED: 12,
+    ORDER_COMMANDS: 12,
+    EXECUTION_REPORTS: 12,
+    ORDER_EVENTS: 12,
     POSITION_UPDATED: 12,
+    RISK_EVENTS: 4,
     MARKET_PRICE: 6,
-    AUDIT_EVENTS: 4,
     DEAD_LETTER: 4,
 }
 
-TOPIC_OF_EVENT: Final[dict[str, str]] = {
-    "order.submitted": ORDER_SUBMITTED,
-    "order.cancel_requested": ORDER_CANCELED,
-    "order.canceled": ORDER_CANCELED,
-    "order.amend_requested": ORDER_AMENDED,
-    "order.replaced": ORDER_AMENDED,
-    "order.accepted": ORDER_ACCEPTED,
-    "order.unknown": ORDER_ACCEPTED,
-    "order.filled": ORDER_FILLED,
-    "order.rejected": ORDER_REJECTED,
-    "order.broker_unavailable": ORDER_REJECTED,
-    "order.expired": ORDER_EXPIRED,
-}
-
-#: every topic that carries order lifecycle events (what the read model consumes)
-ORDER_TOPICS: Final[tuple[str, ...]] = (
-    ORDER_SUBMITTED,
-    ORDER_CANCELED,
-    ORDER_AMENDED,
-    ORDER_ACCEPTED,
-    ORDER_FILLED,
-    ORDER_REJECTED,
-    ORDER_EXPIRED,
-)
-#: what the execution engine consumes (requests from traders)
-COMMAND_TOPICS: Final[tuple[str, ...]] = (ORDER_SUBMITTED, ORDER_CANCELED, ORDER_AMENDED)
+#: the event types that are requests to the venue (they also go to ``order.commands``)
+COMMAND_TYPES: Final[frozenset[str]] = frozenset({"order.submitted", "order.cancel_requested", "order.amend_requested"})
 
 
-def topic_for(event_type: str) -> str:
-    try:
-        return TOPIC_OF_EVENT[event_type]
-    except KeyError:
-        raise ValueError(f"no topic for event type {event_type!r}") from None
+def topics_for(event_type: str) -> tuple[str, ...]:
+    """Where an order event is written by the outbox: every order event to ``order.events``;
+    requests to ``order.commands`` first."""
+    if event_type in COMMAND_TYPES:
+        return (ORDER_COMMANDS, ORDER_EVENTS)
+    if event_type.startswith("order."):
+        return (ORDER_EVENTS,)
+    raise ValueError(f"no topic for event type {event_type!r}")
 
 
-#: what the audit archive consumes (issue 6): every order, position, risk and market event;
-#: dead letters too, archived under their own type so nothing read is ever lost from the record
-AUDITED_TOPICS: Final[tuple[str, ...]] = (*ORDER_TOPICS, POSITION_UPDATED, MARKET_PRICE, AUDIT_EVENTS, DEAD_LETTER)
+#: what the audit archive consumes: every order event, position, risk and market record; dead
+#: letters too, archived under their own type so nothing read is ever lost from the record
+AUDITED_TOPICS: Final[tuple[str, ...]] = (ORDER_EVENTS, POSITION_UPDATED, MARKET_PRICE, RISK_EVENTS, DEAD_LETTER)

@@ -56,3 +56,20 @@ class RiskUnavailable(DomainError):
     def __init__(self, rule: str, detail: str) -> None:
         super().__init__(detail)
         self.rule = rule
+
+
+class StaleReport(DomainError):
+    """A venue report that adds nothing the ledger does not already have (a fill already counted
+    under another exec id): kept and flagged, not applied."""
+
+    code = "stale_report"
+
+
+class ClientOrderIdReused(DomainError):
+    """The same ``client_order_id`` with a different order: refused, naming the first order."""
+
+    code = "client_order_id_reused"
+
+    def __init__(self, detail: str, *, order_id: object) -> None:
+        super().__init__(detail, field="client_order_id")
+        self.order_id = str(order_id)

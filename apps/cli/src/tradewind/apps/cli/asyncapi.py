@@ -22,32 +22,36 @@ from pydantic import BaseModel, Field
 
 from tradewind.application.topics import (
     AUDITED_TOPICS,
-    COMMAND_TOPICS,
+    COMMAND_TYPES,
     DEAD_LETTER,
-    ORDER_FILLED,
-    ORDER_TOPICS,
+    EXECUTION_REPORTS,
+    ORDER_COMMANDS,
+    ORDER_EVENTS,
     POSITION_UPDATED,
-    TOPIC_OF_EVENT,
+    topics_for,
 )
 from tradewind.apps.gateway.main import GROUP as EXECUTION_GROUP
-from tradewind.apps.worker.main import AUDIT_GROUP, POSITIONS_GROUP, PROJECTION_GROUP
+from tradewind.apps.worker.main import AUDIT_GROUP, LEDGER_GROUP, POSITIONS_GROUP, PROJECTION_GROUP
 from tradewind.domain.orders.events import (
     OrderAccepted,
     OrderAmendRequested,
     OrderBrokerUnavailable,
     OrderCanceled,
+    OrderCancelRejected,
     OrderCancelRequested,
     OrderExpired,
     OrderFilled,
     OrderRejected,
     OrderReplaced,
+    OrderReplaceRejected,
     OrderSubmitted,
     OrderUnknown,
 )
+from tradewind.domain.orders.reports import VenueReport
 from tradewind.domain.positions.events import PositionUpdated
 
 DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
-ORDER_EVENTS: tuple[type[BaseModel], ...] = (
+ORDER_EVENT_MODELS: tuple[type[BaseModel], ...] = (
     OrderSubmitted,
     OrderCancelRequested,
     OrderAmendRequested,
@@ -55,30 +59,30 @@ ORDER_EVENTS: tuple[type[BaseModel], ...] = (
     OrderFilled,
     OrderCanceled,
     OrderReplaced,
+    OrderCancelRejected,
+    OrderReplaceRejected,
     OrderRejected,
     OrderExpired,
     OrderUnknown,
     OrderBrokerUnavailable,
 )
-#: which process writes each order event (the web through its outbox; the gateway from the broker)
-PRODUCER: dict[str, str] = {
-    "order.submitted": "web",
-    "order.cancel_requested": "web",
-    "order.amend_requested": "web",
-}
 PRODUCER_DESCRIPTION = {
-    "web": "Written by the web process in the same transaction as the order (outbox); published by "
-    "the worker's outbox relay. Idempotent producer, acks=all.",
-    "gateway": "Published by the gateway's execution engine for every broker report (acks=all); "
-    "event ids derive from the broker's execution ids, so a report published twice is one event.",
+    "web": "Written by the OMS command side (web) in the same transaction as the order (outbox), numbered "
+    "(order_seq, account_seq) under the account lock; published by the worker's outbox relay. Idempotent "
+    "producer, acks=all. A request goes to order.commands and order.events with the same event_id.",
+    "ledger": "Written by the OMS ledger (worker) in the same transaction as the venue report it applied "
+    "(outbox), numbered (order_seq, account_seq) under the account lock; the event id is the report id.",
+    "gateway": "Published by the gateway's execution engine for every broker report (acks=all); report ids "
+    "derive from the broker's execution ids, so a report published twice is applied once by the ledger.",
     "positions": "Published by the worker's position service after a fill is applied to the positions view "
     "(acks=all); the event id derives from the fill's, so a redelivered fill re-announces the same event.",
 }
 #: consumer group -> (topics, what it does with them)
 CONSUMERS: dict[str, tuple[Sequence[str], str]] = {
-    EXECUTION_GROUP: (COMMAND_TOPICS, "gateway: the execution engine turns requests into broker calls"),
-    PROJECTION_GROUP: (ORDER_TOPICS, "worker: the order read model and the live stream (idempotent by event_id)"),
-    POSITIONS_GROUP: ((ORDER_FILLED,), "worker: the positions view, then position.updated (idempotent by fill)"),
+    EXECUTION_GROUP: ((ORDER_COMMANDS,), "gateway: the execution engine turns requests into broker calls"),
+    LEDGER_GROUP: ((EXECUTION_REPORTS,), "worker: the OMS ledger applies each report once (by report_id)"),
+    PROJECTION_GROUP: ((ORDER_EVENTS,), "worker: the order read model and the live stream (idempotent by account_seq)"),
+    POSITIONS_GROUP: ((ORDER_EVENTS,), "worker: the positions view, then position.updated (idempotent by account_seq)"),
     AUDIT_GROUP: (AUDITED_TOPICS, "worker: the audit archive, Parquet on S3, every record kept whole"),
 }
 
@@ -100,10 +104,13 @@ def build_broker() -> KafkaBroker:
     )
     by_topic: dict[str, list[type[BaseModel]]] = defaultdict(list)
     by_producer: dict[tuple[str, str], list[type[BaseModel]]] = defaultdict(list)
-    for model in ORDER_EVENTS:
-        topic = TOPIC_OF_EVENT[_event_type(model)]
-        by_topic[topic].append(model)
-        by_producer[(topic, PRODUCER.get(_event_type(model), "gateway"))].append(model)
+    for model in ORDER_EVENT_MODELS:
+        kind = _event_type(model)
+        for topic in topics_for(kind):
+            by_topic[topic].append(model)
+            by_producer[(topic, "web" if kind in COMMAND_TYPES else "ledger")].append(model)
+    by_topic[EXECUTION_REPORTS].append(VenueReport)
+    by_producer[(EXECUTION_REPORTS, "gateway")].append(VenueReport)
     by_topic[POSITION_UPDATED].append(PositionUpdated)
     by_producer[(POSITION_UPDATED, "positions")].append(PositionUpdated)
     for (topic, producer), models in sorted(by_producer.items()):
@@ -182,6 +189,15 @@ def asyncapi_document() -> dict[str, Any]:
     for name, message in document.get("components", {}).get("messages", {}).items():
         if name.startswith(DEAD_LETTER):
             message.pop("correlationId", None)
+            continue
+        if name.startswith(EXECUTION_REPORTS):
+            message.pop("correlationId", None)  # a venue fact: the ledger threads it to its order
+            message["bindings"] = {
+                "kafka": {
+                    "key": {"type": "string", "format": "uuid", "description": "The account id: order per account."},
+                    "bindingVersion": "0.4.0",
+                }
+            }
             continue
         message["correlationId"] = {
             "location": "$message.payload#/correlation_id",

@@ -25,7 +25,7 @@ from tradewind.application.replay import (
     rebuild_orders,
     rebuild_positions,
 )
-from tradewind.application.topics import ORDER_FILLED, ORDER_TOPICS
+from tradewind.application.topics import ORDER_EVENTS
 from tradewind.domain.orders.events import ORDER_EVENT_TYPES
 
 Echo = Callable[[str], None]
@@ -40,7 +40,7 @@ async def replay(
     await adapters.lifecycle().start(kafka=False)
     try:
         types = ["order.filled"] if view == "positions" else sorted(ORDER_EVENT_TYPES)
-        topics = [ORDER_FILLED] if view == "positions" else list(ORDER_TOPICS)
+        topics = [ORDER_EVENTS]
         records: list[SourcedRecord]
         if source == "audit":
             records = await from_audit(adapters.audit_archive(), types)

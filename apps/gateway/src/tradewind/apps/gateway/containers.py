@@ -29,7 +29,6 @@ class GatewayContainer(containers.DeclarativeContainer):
         ExecutionEngine,
         gateway=gateway,
         publisher=adapters.publisher,
-        lookup=adapters.order_lookup,
         ack_timeout=config.broker_ack_timeout,
     )
     replay = providers.Singleton(HistoryReplay)

@@ -1,4 +1,5 @@
-"""The gateway process: consumes order requests, drives the broker, publishes every report;
+"""The gateway process: consumes ``order.commands``, drives the broker, publishes every report
+to ``execution.reports``;
 runs the exchange feeds and the real-history replay into the market-data stream (Kinesis) and
 the paper broker (``market_feeds.py``). ``quote_pump`` is the pre-stream wiring, kept only for
 the Pact producer test that still builds its quote update with it."""
@@ -15,7 +16,7 @@ from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.market.quote_pump import QuotePump
 from tradewind.application.messaging import order_event_handler
-from tradewind.application.topics import COMMAND_TOPICS
+from tradewind.application.topics import ORDER_COMMANDS
 from tradewind.apps.gateway.containers import GatewayContainer
 from tradewind.apps.gateway.market_feeds import GatewayMarketData
 from tradewind.domain.market import Quote
@@ -73,7 +74,7 @@ class GatewayProcess:
         await self.market.start()  # prices before the first order can be risk-checked
         self.subscriptions = self.adapters.subscriptions()
         self.subscriptions.subscribe(
-            COMMAND_TOPICS,
+            [ORDER_COMMANDS],
             f"{self.settings.kafka_group_prefix}{GROUP}",
             order_event_handler(engine.handle, self.adapters.publisher(), consumer=GROUP),
         )

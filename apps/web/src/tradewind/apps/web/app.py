@@ -101,6 +101,7 @@ def create_app(container: WebContainer) -> Litestar:
             "cancel_order": provide(container.cancel_order),
             "amend_order": provide(container.amend_order),
             "order_read_model": provide(adapters.read_model),
+            "order_lookup": provide(adapters.order_lookup),
             "prices": provide(adapters.prices),
             "candles": provide(adapters.candles),
             "portfolio": provide(container.portfolio),

@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from tradewind.application.accounts.users import InvalidUser
 from tradewind.application.orders.place_order import AccountNotFound
 from tradewind.domain.errors import (
+    ClientOrderIdReused,
     DomainError,
     InvalidOrder,
     OrderNotAmendable,
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 _STATUS: dict[type[DomainError], int] = {
     InvalidOrder: 422,
+    ClientOrderIdReused: 422,
     InvalidUser: 422,
     RiskRejected: 422,
     RiskUnavailable: 503,
@@ -44,6 +46,8 @@ def domain_error(request: Request, exc: Exception) -> Response[dict[str, object]
     extra: dict[str, object] = {"field": exc.field}
     if isinstance(exc, RiskRejected | RiskUnavailable):
         extra["rule"] = exc.rule
+    if isinstance(exc, ClientOrderIdReused):
+        extra["order_id"] = exc.order_id
     headers = {"Retry-After": "1"} if status == 503 else None
     return Response(error_body(exc.code, exc.detail, **extra), status_code=status, headers=headers)
 

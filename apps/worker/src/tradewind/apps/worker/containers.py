@@ -1,9 +1,11 @@
-"""The worker's composition root: the outbox relay and the order read-model projection."""
+"""The worker's composition root: the outbox relay, the OMS ledger consumer of venue reports,
+and the projections of ``order.events`` (order read model, positions)."""
 
 from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from tradewind.application.orders.ledger import OrderLedger
 from tradewind.application.outbox_relay import OutboxRelay
 from tradewind.application.positions.service import PositionService
 from tradewind.application.projections.order_projection import OrderProjection
@@ -14,12 +16,8 @@ class WorkerContainer(containers.DeclarativeContainer):
     config = providers.Configuration()
 
     relay = providers.Singleton(OutboxRelay, store=adapters.outbox, publisher=adapters.publisher)
-    order_projection = providers.Singleton(
-        OrderProjection,
-        read_model=adapters.read_model,
-        notifier=adapters.notifier,
-        dead_letter=adapters.publisher,
-    )
+    ledger = providers.Singleton(OrderLedger, uow=adapters.uow.provider)
+    order_projection = providers.Singleton(OrderProjection, read_model=adapters.read_model, notifier=adapters.notifier)
     position_service = providers.Singleton(
         PositionService,
         store=adapters.positions,

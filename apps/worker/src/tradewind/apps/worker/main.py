@@ -1,6 +1,8 @@
-"""The worker process: relays the outbox to Kafka and runs the consumers (order read model and
-live notifications), and the market-data service on the Kinesis stream (``market_data.py``).
-Each consumer commits its offset (or checkpoint) only after its effect is durable."""
+"""The worker process: relays the outbox to Kafka; runs the OMS ledger (``execution.reports`` in,
+numbered ``order.events`` out through the outbox) and the projections of ``order.events`` (order
+read model and live notifications, positions, audit); and the market-data service on the Kinesis
+stream (``market_data.py``). Each consumer works its partitions strictly in order and commits
+its offset (or checkpoint) only after its effect is durable."""
 
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ from tradewind.adapters.aws.containers import build_adapters
 from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.audit.archiver import AuditArchiver
-from tradewind.application.messaging import order_event_handler
-from tradewind.application.topics import AUDITED_TOPICS, ORDER_FILLED, ORDER_TOPICS
+from tradewind.application.messaging import order_event_handler, venue_report_handler
+from tradewind.application.topics import AUDITED_TOPICS, EXECUTION_REPORTS, ORDER_EVENTS
 from tradewind.apps.worker.containers import WorkerContainer
 from tradewind.apps.worker.market_data import WorkerMarketData
 
 log = logging.getLogger(__name__)
+LEDGER_GROUP = "oms-ledger"
 PROJECTION_GROUP = "order-projection"
 POSITIONS_GROUP = "positions"
 AUDIT_GROUP = "audit"
@@ -61,14 +64,19 @@ class WorkerProcess:
         self._tasks.append(asyncio.create_task(relay.run(self._stop), name="outbox-relay"))
         self.subscriptions = self.adapters.subscriptions()
         self.subscriptions.subscribe(
-            ORDER_TOPICS,
+            [EXECUTION_REPORTS],
+            self.group(LEDGER_GROUP),
+            venue_report_handler(self.container.ledger(), self.adapters.publisher(), consumer=LEDGER_GROUP),
+        )
+        self.subscriptions.subscribe(
+            [ORDER_EVENTS],
             self.group(PROJECTION_GROUP),
             order_event_handler(
                 self.container.order_projection(), self.adapters.publisher(), consumer=PROJECTION_GROUP
             ),
         )
         self.subscriptions.subscribe(
-            [ORDER_FILLED],
+            [ORDER_EVENTS],
             self.group(POSITIONS_GROUP),
             order_event_handler(self.container.position_service(), self.adapters.publisher(), consumer=POSITIONS_GROUP),
         )

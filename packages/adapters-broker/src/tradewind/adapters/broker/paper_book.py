@@ -84,6 +84,8 @@ class PaperOrder:
             avg_price=self.avg_price,
             status=self.status,
             fills=tuple(self.fills),
+            account=self.request.account,
+            limit_price=self.limit_price,
         )
 
 
@@ -331,4 +333,5 @@ class PaperBook:
             last_price=last_price,
             limit_price=order.limit_price,
             reason=reason,
+            account=order.request.account,
         )

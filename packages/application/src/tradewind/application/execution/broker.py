@@ -33,6 +33,9 @@ class BrokerOrder:
     time_in_force: TimeInForce
     limit_price: Decimal | None = None
     stop_price: Decimal | None = None
+    #: whose order it is; the venue echoes it on every report (FIX tag 1), so the gateway needs
+    #: no memory of its own to tell which account a report belongs to
+    account: str = ""
 
 
 class ExecType(StrEnum):
@@ -63,6 +66,7 @@ class ExecutionReport:
     limit_price: Decimal | None = None
     reason: str | None = None
     ts: datetime = field(default_factory=utcnow)
+    account: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,8 @@ class BrokerOrderState:
     avg_price: Decimal | None
     status: ExecType
     fills: tuple[ExecutionReport, ...] = ()
+    account: str = ""
+    limit_price: Decimal | None = None
 
 
 ReportCallback = Callable[[ExecutionReport], None]

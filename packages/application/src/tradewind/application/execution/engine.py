@@ -1,39 +1,36 @@
-"""The execution engine: order requests from Kafka become broker calls; reports become events.
+"""The execution engine: commands from ``order.commands`` become broker calls; everything the
+broker says becomes a venue report on ``execution.reports`` (for the OMS ledger, its only reader).
 
-``handle`` is the consumer entry point. It returns only when the request's outcome is published
-(accepted, rejected, or ``unknown`` after the timeout), so the caller commits the offset after
-the effect (invariant 5); raising means the request is redelivered. Reports that come later
-(fills, cancels, fills after a timeout) are published by the gateway's report pump as they
-arrive. A timed-out order becomes ``unknown`` and is reconciled against the broker (invariant 3).
+The engine keeps no state about orders (invariant 11; DESIGN.md "Processes"): what it must know
+comes with the command (the account, the order) or from the venue (it echoes the account on
+every report; ``order_state`` answers for one order). So a restart forgets nothing, and nothing
+here grows with the number of orders: only acknowledgements in flight and reconciliations of
+timed-out orders are held, each until it resolves.
+
+``handle`` returns only when the command's outcome is published (the broker's first report, a
+refusal, or ``unknown`` after the timeout), so the caller commits the offset after the effect
+(invariant 5); raising means the command is redelivered. Commands of one account arrive in the
+order they were given (one partition), so a cancel can no longer overtake its submit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 
 from tradewind.application.execution.broker import (
     BrokerError,
     BrokerOrder,
+    BrokerOrderState,
     BrokerUnavailableError,
-    ExecType,
     ExecutionReport,
 )
 from tradewind.application.execution.gateway import BrokerGateway
-from tradewind.application.execution.reports import OrderContext, to_event
-from tradewind.application.ports import EventPublisher, OrderLookup
-from tradewind.application.topics import DEAD_LETTER, topic_for
-from tradewind.domain.orders.events import (
-    OrderAmendRequested,
-    OrderBrokerUnavailable,
-    OrderCanceled,
-    OrderCancelRequested,
-    OrderEvent,
-    OrderReplaced,
-    OrderSubmitted,
-    OrderUnknown,
-)
+from tradewind.application.execution.reports import reconciliation_reports, to_venue_report
+from tradewind.application.ports import EventPublisher
+from tradewind.application.topics import DEAD_LETTER, EXECUTION_REPORTS
+from tradewind.domain.orders.events import OrderAmendRequested, OrderCancelRequested, OrderEvent, OrderSubmitted
+from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +40,17 @@ class ExecutionEngine:
         self,
         gateway: BrokerGateway,
         publisher: EventPublisher,
-        lookup: OrderLookup,
         *,
         ack_timeout: float = 5.0,
         reconcile_after: float = 1.0,
     ) -> None:
         self._gateway = gateway
         self._publisher = publisher
-        self._lookup = lookup
         self._ack_timeout = ack_timeout
         self._reconcile_after = reconcile_after
-        # All of these are touched on the event loop only.
-        self._contexts: dict[str, OrderContext] = {}
-        self._canceled_before_submit: set[str] = set()
-        self._canceled_at_broker: set[str] = set()
+        # Touched on the event loop only; each entry lives until its order is reconciled.
         self._reconciliations: set[asyncio.Task[None]] = set()
+        self.dead_letters = 0
 
     async def start(self) -> None:
         await self._gateway.start(self._publish_report)
@@ -75,15 +68,15 @@ class ExecutionEngine:
             await self._on_cancel(event)
         elif isinstance(event, OrderAmendRequested):
             await self._on_amend(event)
-        # confirmations that share the request topics (order.canceled, order.replaced) are ours
 
     async def _on_submitted(self, event: OrderSubmitted) -> None:
         coid = str(event.order_id)
-        self._contexts[coid] = OrderContext(
-            event.order_id, event.account_id, event.correlation_id, event.symbol, event.side
-        )
-        if coid in self._canceled_before_submit or self._gateway.has_reported(coid):
-            return  # canceled before it got here, or a redelivery of an order the broker has
+        known = await asyncio.to_thread(self._gateway.adapter.order_state, coid)
+        if known is not None:
+            # A redelivered submit the venue already has: tell again what it knows (the ledger
+            # applies each report once), in case the first telling was lost with a restart.
+            await self._tell(known)
+            return
         waiter = self._gateway.expect(coid)
         try:
             await self._gateway.submit(
@@ -96,20 +89,18 @@ class ExecutionEngine:
                     time_in_force=event.time_in_force,
                     limit_price=event.limit_price,
                     stop_price=event.stop_price,
+                    account=str(event.account_id),
                 )
             )
         except BrokerUnavailableError as exc:
             waiter.cancel()
-            await self._publish(OrderBrokerUnavailable(**self._envelope(event), reason=f"broker unavailable: {exc}"))
+            await self._conclude(event, ReportKind.BROKER_UNAVAILABLE, f"broker unavailable: {exc}")
             return
         if not await self._gateway.wait(coid, waiter, self._ack_timeout):
-            await self._publish(
-                OrderUnknown(
-                    **self._envelope(event),
-                    reason=f"no answer from the broker within {self._ack_timeout:g}s; reconciling",
-                )
+            await self._conclude(
+                event, ReportKind.UNKNOWN, f"no answer from the broker within {self._ack_timeout:g}s; reconciling"
             )
-            self._schedule_reconciliation(coid)
+            self._schedule_reconciliation(event)
 
     async def _on_cancel(self, event: OrderCancelRequested) -> None:
         coid = str(event.order_id)
@@ -117,126 +108,72 @@ class ExecutionEngine:
             await self._gateway.cancel(coid)
         except BrokerError as exc:
             state = await asyncio.to_thread(self._gateway.adapter.order_state, coid)
-            if state is None and not self._gateway.has_reported(coid):
-                # The cancel overtook the submit (they travel on different topics).
-                self._canceled_before_submit.add(coid)
-                await self._publish(
-                    OrderCanceled(**self._envelope(event), reason="canceled before reaching the broker")
-                )
+            if state is None:  # it never reached the venue (it was unknown there): nothing works
+                await self._conclude(event, ReportKind.CANCELED, "canceled before reaching the broker")
             else:
-                log.info("cancel refused by the broker", extra={"order_id": coid, "error": str(exc)})
+                await self._conclude(event, ReportKind.CANCEL_REJECTED, f"cancel refused by the broker: {exc}")
 
     async def _on_amend(self, event: OrderAmendRequested) -> None:
-        coid = str(event.order_id)
         try:
-            await self._gateway.replace(coid, event.qty, event.limit_price)
+            await self._gateway.replace(str(event.order_id), event.qty, event.limit_price)
         except BrokerError as exc:
-            state = await asyncio.to_thread(self._gateway.adapter.order_state, coid)
-            log.info("amend refused by the broker", extra={"order_id": coid, "error": str(exc)})
-            if state is not None and state.status not in (ExecType.FILL, ExecType.NEW, ExecType.REPLACED):
-                return  # final at the broker: its final report settles the status
-            if state is not None:
-                # Tell the read model the order is live again, unchanged.
-                await self._publish(OrderReplaced(**self._envelope(event), qty=state.order_qty))
+            await self._conclude(event, ReportKind.REPLACE_REJECTED, f"amend refused by the broker: {exc}")
 
     # -- reports -----------------------------------------------------------------------------
     async def _publish_report(self, report: ExecutionReport, *, reconciliation: bool = False) -> None:
-        ctx = await self._context(report.client_order_id)
-        if ctx is None:
-            log.error("report for an order we do not know", extra={"client_order_id": report.client_order_id})
-            await self._publisher.publish(DEAD_LETTER, report.client_order_id, repr(report).encode())
-            return
-        if report.exec_type is ExecType.CANCELED:
-            self._canceled_at_broker.add(report.client_order_id)
-        after_cancel = report.exec_type is ExecType.FILL and report.client_order_id in self._canceled_at_broker
-        await self._publish(to_event(report, ctx, reconciliation=reconciliation, after_cancel=after_cancel))
-
-    async def _context(self, coid: str) -> OrderContext | None:
-        if (ctx := self._contexts.get(coid)) is not None:
-            return ctx
         try:
-            order = await self._lookup.find(uuid.UUID(coid))
-        except ValueError:
-            return None
-        if order is None:
-            return None
-        ctx = OrderContext(order.id, order.account_id, order.correlation_id, order.symbol, order.side)
-        self._contexts[coid] = ctx
-        return ctx
+            venue = to_venue_report(report, reconciliation=reconciliation)
+        except (ValueError, KeyError) as exc:
+            self.dead_letters += 1
+            log.error("report for an order that is not ours", extra={"client_order_id": report.client_order_id})
+            await self._publisher.publish(DEAD_LETTER, "execution-engine", repr(report).encode(), {"error": str(exc)})
+            return
+        await self._send(venue)
 
-    async def _publish(self, event: OrderEvent) -> None:
-        await self._publisher.publish(topic_for(event.type), str(event.account_id), event.to_json())
+    async def _send(self, report: VenueReport) -> None:
+        await self._publisher.publish(EXECUTION_REPORTS, str(report.account_id), report.to_json())
 
-    def _envelope(self, cause: OrderEvent) -> dict[str, object]:
-        return {
-            "correlation_id": cause.correlation_id,
-            "causation_id": cause.event_id,
-            "account_id": cause.account_id,
-            "order_id": cause.order_id,
-            "symbol": cause.symbol,
-        }
+    async def _conclude(self, cause: OrderEvent, kind: ReportKind, reason: str) -> None:
+        """A report the gateway makes itself (the venue did not or could not answer). Its id
+        comes from the command, so a redelivered command concludes the same way once."""
+        await self._send(
+            VenueReport(
+                report_id=report_id_for(cause.order_id, f"{kind.value}-{cause.event_id}"),
+                account_id=cause.account_id,
+                order_id=cause.order_id,
+                causation_id=cause.event_id,
+                kind=kind,
+                exec_id=f"{kind.value}-{cause.event_id}",
+                symbol=cause.symbol,
+                reason=reason,
+            )
+        )
+
+    async def _tell(self, state: BrokerOrderState) -> None:
+        for report in reconciliation_reports(state):
+            await self._publish_report(report, reconciliation=True)
 
     # -- reconciliation ----------------------------------------------------------------------
-    def _schedule_reconciliation(self, coid: str) -> None:
-        task = asyncio.create_task(self._reconcile_later(coid), name=f"reconcile-{coid}")
+    def _schedule_reconciliation(self, cause: OrderSubmitted) -> None:
+        task = asyncio.create_task(self._reconcile_later(cause), name=f"reconcile-{cause.order_id}")
         self._reconciliations.add(task)
         task.add_done_callback(self._reconciliations.discard)
 
-    async def _reconcile_later(self, coid: str) -> None:
+    async def _reconcile_later(self, cause: OrderSubmitted) -> None:
         delay = self._reconcile_after
         while True:
             await asyncio.sleep(delay)  # a retry timer, not synchronisation
             try:
-                await self.reconcile(coid)
+                await self.reconcile(cause)
                 return
             except Exception:
-                log.exception("reconciliation failed; retrying", extra={"order_id": coid})
+                log.exception("reconciliation failed; retrying", extra={"order_id": str(cause.order_id)})
                 delay = min(delay * 2, 30.0)
 
-    async def reconcile(self, coid: str) -> None:
-        """Ask the broker what it knows of the order and publish it as flagged events. Event ids
-        come from the broker's exec ids, so whatever the callback path also delivers is deduped."""
-        state = await asyncio.to_thread(self._gateway.adapter.order_state, coid)
-        ctx = await self._context(coid)
-        if ctx is None:
-            return
+    async def reconcile(self, cause: OrderSubmitted) -> None:
+        """Ask the broker what it knows of the order and publish it as flagged reports."""
+        state = await asyncio.to_thread(self._gateway.adapter.order_state, str(cause.order_id))
         if state is None:
-            await self._publish(
-                OrderBrokerUnavailable(
-                    correlation_id=ctx.correlation_id,
-                    account_id=ctx.account_id,
-                    order_id=ctx.order_id,
-                    symbol=ctx.symbol,
-                    reason="the broker has no record of the order",
-                )
-            )
+            await self._conclude(cause, ReportKind.BROKER_UNAVAILABLE, "the broker has no record of the order")
             return
-        ack = ExecutionReport(
-            exec_id=f"recon-new-{state.broker_order_id}",
-            exec_type=ExecType.NEW,
-            client_order_id=coid,
-            broker_order_id=state.broker_order_id,
-            symbol=state.symbol,
-            side=state.side,
-            order_qty=state.order_qty,
-            cum_qty=0,
-            leaves_qty=state.order_qty,
-        )
-        await self._publish_report(ack, reconciliation=True)
-        for fill in state.fills:
-            await self._publish_report(fill, reconciliation=True)
-        if state.status in (ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED):
-            final = ExecutionReport(
-                exec_id=f"recon-{state.status.value}-{state.broker_order_id}",
-                exec_type=state.status,
-                client_order_id=coid,
-                broker_order_id=state.broker_order_id,
-                symbol=state.symbol,
-                side=state.side,
-                order_qty=state.order_qty,
-                cum_qty=state.cum_qty,
-                leaves_qty=state.leaves_qty,
-                avg_price=state.avg_price,
-                reason="reconciled",
-            )
-            await self._publish_report(final, reconciliation=True)
+        await self._tell(state)

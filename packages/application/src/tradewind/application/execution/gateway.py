@@ -8,7 +8,8 @@ report after the first. Here:
 * every report goes into one ordered queue, whether or not anything awaits it, so partial fills,
   fills after a timeout and fills after a cancel all reach the publisher;
 * ``expect``/``wait`` let a caller wait (with a timeout) for the first report of an order
-  *after it has been published*, so the consumer commits its offset only then.
+  *after it has been published*, so the consumer commits its offset only then; a waiter lives
+  only until that report or the timeout, so nothing here grows with the number of orders.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ class BrokerGateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[ExecutionReport] = asyncio.Queue()
         self._waiters: dict[str, list[asyncio.Future[ExecutionReport]]] = {}
-        self._seen: set[str] = set()  # client order ids with at least one published report
         self._pump: asyncio.Task[None] | None = None
 
     @property
@@ -77,7 +77,6 @@ class BrokerGateway:
                     raise
                 except Exception:  # publishing failed: retry, never drop a report (invariant 3)
                     await asyncio.sleep(0.5)
-            self._seen.add(report.client_order_id)
             self._queue.task_done()
             for waiter in self._waiters.pop(report.client_order_id, []):
                 if not waiter.done():
@@ -101,8 +100,6 @@ class BrokerGateway:
 
     async def wait(self, client_order_id: str, waiter: asyncio.Future[ExecutionReport], timeout: float) -> bool:
         """``True`` once a report of the order is published; ``False`` after ``timeout`` seconds."""
-        if client_order_id in self._seen:
-            return True
         try:
             await asyncio.wait_for(waiter, timeout)
             return True
@@ -111,6 +108,3 @@ class BrokerGateway:
             if waiter in waiters:
                 waiters.remove(waiter)
             return False
-
-    def has_reported(self, client_order_id: str) -> bool:
-        return client_order_id in self._seen

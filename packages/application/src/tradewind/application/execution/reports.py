@@ -1,77 +1,86 @@
-"""Execution reports into order events. Pure: the same report always yields the same event id,
-so a report published twice (callback and reconciliation, or a retry) is deduped downstream."""
+"""Broker execution reports into venue reports for ``execution.reports``. Pure: the same broker
+report always yields the same ``report_id``, so a report published twice (callback and
+reconciliation, or a retry) is applied once by the ledger."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from typing import Any
 
-from tradewind.application.execution.broker import ExecType, ExecutionReport
-from tradewind.domain.orders.events import (
-    OrderAccepted,
-    OrderCanceled,
-    OrderEvent,
-    OrderExpired,
-    OrderFilled,
-    OrderRejected,
-    OrderReplaced,
-)
-from tradewind.domain.orders.status import OrderSide
+from tradewind.application.execution.broker import BrokerOrderState, ExecType, ExecutionReport
+from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 
-_NS = uuid.UUID("6f1c1f0e-5a8e-4c39-9a55-2b8a3e7d0c11")
+_KIND = {
+    ExecType.NEW: ReportKind.NEW,
+    ExecType.FILL: ReportKind.FILL,
+    ExecType.CANCELED: ReportKind.CANCELED,
+    ExecType.REPLACED: ReportKind.REPLACED,
+    ExecType.REJECTED: ReportKind.REJECTED,
+    ExecType.EXPIRED: ReportKind.EXPIRED,
+}
 
 
-@dataclass(frozen=True, slots=True)
-class OrderContext:
-    """What the engine must know of an order to speak about it: whose it is and its thread."""
+def to_venue_report(report: ExecutionReport, *, reconciliation: bool = False) -> VenueReport:
+    """Raises ``ValueError`` when the report names no account or no order of ours."""
+    order_id = uuid.UUID(report.client_order_id)
+    return VenueReport(
+        report_id=report_id_for(order_id, report.exec_id),
+        occurred_at=report.ts,
+        account_id=uuid.UUID(report.account),
+        order_id=order_id,
+        kind=_KIND[report.exec_type],
+        exec_id=report.exec_id,
+        broker_order_id=report.broker_order_id,
+        symbol=report.symbol,
+        side=report.side,
+        order_qty=report.order_qty,
+        cum_qty=report.cum_qty,
+        leaves_qty=report.leaves_qty,
+        avg_price=report.avg_price,
+        last_qty=report.last_qty,
+        last_price=report.last_price,
+        limit_price=report.limit_price,
+        reason=report.reason,
+        reconciliation=reconciliation,
+    )
 
-    order_id: uuid.UUID
-    account_id: uuid.UUID
-    correlation_id: uuid.UUID
-    symbol: str
-    side: OrderSide
 
+def reconciliation_reports(state: BrokerOrderState) -> list[ExecutionReport]:
+    """What the venue knows of one order, as reports with deterministic exec ids: an
+    acknowledgement, every fill (with the venue's own exec ids), and the final report if any."""
 
-def event_id_for(report: ExecutionReport) -> uuid.UUID:
-    return uuid.uuid5(_NS, f"{report.broker_order_id}/{report.exec_id}")
+    def report(exec_id: str, exec_type: ExecType, **rest: Any) -> ExecutionReport:
+        return ExecutionReport(
+            exec_id=exec_id,
+            exec_type=exec_type,
+            client_order_id=state.client_order_id,
+            broker_order_id=state.broker_order_id,
+            symbol=state.symbol,
+            side=state.side,
+            order_qty=state.order_qty,
+            account=state.account,
+            **rest,
+        )
 
-
-def to_event(
-    report: ExecutionReport, ctx: OrderContext, *, reconciliation: bool = False, after_cancel: bool = False
-) -> OrderEvent:
-    common = {
-        "event_id": event_id_for(report),
-        "occurred_at": report.ts,
-        "correlation_id": ctx.correlation_id,
-        "account_id": ctx.account_id,
-        "order_id": ctx.order_id,
-        "symbol": ctx.symbol,
-    }
-    match report.exec_type:
-        case ExecType.NEW:
-            return OrderAccepted(**common, broker_order_id=report.broker_order_id, reconciliation=reconciliation)
-        case ExecType.FILL:
-            assert report.last_price is not None and report.avg_price is not None
-            return OrderFilled(
-                **common,
-                fill_id=report.exec_id,
-                side=ctx.side,
-                fill_qty=report.last_qty,
-                fill_price=report.last_price,
-                cum_qty=report.cum_qty,
-                avg_price=report.avg_price,
-                leaves_qty=report.leaves_qty,
-                order_qty=report.order_qty,
-                broker_order_id=report.broker_order_id,
-                reconciliation=reconciliation,
-                after_cancel=after_cancel,
+    out = [
+        report(
+            f"recon-new-{state.broker_order_id}",
+            ExecType.NEW,
+            cum_qty=0,
+            leaves_qty=state.order_qty,
+            limit_price=state.limit_price,
+        )
+    ]
+    out.extend(state.fills)
+    if state.status in (ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED):
+        out.append(
+            report(
+                f"recon-{state.status.value}-{state.broker_order_id}",
+                state.status,
+                cum_qty=state.cum_qty,
+                leaves_qty=state.leaves_qty,
+                avg_price=state.avg_price,
+                reason="reconciled",
             )
-        case ExecType.CANCELED:
-            return OrderCanceled(**common, reason=report.reason, reconciliation=reconciliation)
-        case ExecType.REPLACED:
-            return OrderReplaced(**common, qty=report.order_qty, limit_price=report.limit_price)
-        case ExecType.REJECTED:
-            return OrderRejected(**common, reason=report.reason or "rejected by the broker")
-        case ExecType.EXPIRED:
-            return OrderExpired(**common, reason=report.reason)
-    raise ValueError(f"unhandled exec type {report.exec_type}")
+        )
+    return out

@@ -1,10 +1,15 @@
-"""Request an amend (qty and/or limit price) of an open order."""
+"""Request an amend (qty and/or limit price) of an open order.
+
+The amended order is risk-checked as if it were new, against everything else open in the
+ledger; from this commit until the venue answers it counts at the larger of its old and new
+size (invariant 4), so an order placed meanwhile sees it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from tradewind.application.ports import UnitOfWorkFactory
+from tradewind.application.orders.sequencing import number_events
+from tradewind.application.ports import Exposure, UnitOfWorkFactory
 from tradewind.application.risk.check import RiskCheck
 from tradewind.domain.errors import OrderNotFound
 from tradewind.domain.orders.commands import AmendOrder
@@ -22,21 +27,16 @@ class AmendOrderHandler:
             order = await uow.orders.get(cmd.account_id, cmd.order_id)
             if order is None:
                 raise OrderNotFound(f"order {cmd.order_id} not found", field="order_id")
-            order.request_amend(cmd)
-            # The amended order is risk-checked as if it were new, against everything else open.
+            order.request_amend(cmd)  # raises OrderNotAmendable; the order is now pending_replace
             exposure = await uow.orders.exposure(cmd.account_id)
             others = [o for o in exposure.open_orders if o.id != order.id]
+            largest = order.at_largest()
             # Only what is still to fill is new risk: the filled part is already a position.
-            amended = replace(
-                order,
-                events=[],
-                filled_qty=0,
-                qty=(cmd.qty or order.qty) - order.filled_qty,
-                limit_price=cmd.limit_price or order.limit_price,
-            )
+            amended = replace(largest, events=[], filled_qty=0, qty=largest.qty - order.filled_qty)
             await self._risk.check(
-                amended, type(exposure)(cash=exposure.cash, positions=exposure.positions, open_orders=others)
+                amended, Exposure(cash=exposure.cash, positions=exposure.positions, open_orders=others)
             )
-            await uow.orders.record(order)
+            await number_events(uow, order)
+            await uow.orders.save(order)
             await uow.commit()
         return order

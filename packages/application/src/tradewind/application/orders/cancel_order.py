@@ -1,7 +1,9 @@
-"""Request a cancel. The broker decides; the request is an outbox event like any other."""
+"""Request a cancel. The venue decides; the request is an outbox event like any other, and the
+order is ``pending_cancel`` in the ledger from this commit on."""
 
 from __future__ import annotations
 
+from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import UnitOfWorkFactory
 from tradewind.domain.errors import OrderNotFound
 from tradewind.domain.orders.commands import CancelOrder
@@ -18,7 +20,8 @@ class CancelOrderHandler:
             order = await uow.orders.get(cmd.account_id, cmd.order_id)
             if order is None:  # another account's order is as absent as a missing one
                 raise OrderNotFound(f"order {cmd.order_id} not found", field="order_id")
-            order.request_cancel(cmd)  # raises OrderNotCancelable when final
-            await uow.orders.record(order)
+            order.request_cancel(cmd)  # raises OrderNotCancelable when final or already canceling
+            await number_events(uow, order)
+            await uow.orders.save(order)
             await uow.commit()
         return order

@@ -1,17 +1,20 @@
-"""Place an order: validate, risk-check under the account lock, commit order + outbox event.
+"""Place an order: validate, risk-check on the ledger under the account lock, commit the order
+with its numbered events in the outbox.
 
 Orders of one account are checked one at a time (the account row is locked for the whole unit
 of work), so two concurrent orders cannot jointly breach a limit each passes alone. A retried
-``client_order_id`` returns the first order and writes nothing.
+``client_order_id`` with the same order returns the first order and writes nothing; the same id
+with a different order is refused (``client_order_id_reused``), naming the first order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import UnitOfWorkFactory
 from tradewind.application.risk.check import RiskCheck
-from tradewind.domain.errors import DomainError
+from tradewind.domain.errors import ClientOrderIdReused, DomainError
 from tradewind.domain.orders.commands import PlaceOrder
 from tradewind.domain.orders.order import Order
 
@@ -36,9 +39,16 @@ class PlaceOrderHandler:
             if await uow.accounts.lock(cmd.account_id) is None:
                 raise AccountNotFound(f"account {cmd.account_id} does not exist")
             if seen := await uow.orders.by_client_order_id(cmd.account_id, cmd.client_order_id):
+                if not seen.same_request(cmd):
+                    raise ClientOrderIdReused(
+                        f"client_order_id {cmd.client_order_id!r} was already used for order {seen.id}, "
+                        "with a different symbol, side, quantity, type, price or time in force",
+                        order_id=seen.id,
+                    )
                 return Placed(seen, created=False)
             order = Order.submit(cmd)
             await self._risk.check(order, await uow.orders.exposure(cmd.account_id))
+            await number_events(uow, order)
             await uow.orders.add(order)
             await uow.commit()
         return Placed(order, created=True)

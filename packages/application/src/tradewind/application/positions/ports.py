@@ -17,19 +17,24 @@ class AppliedFill:
     """The position right after one fill, as stored with that fill's idempotency record.
 
     ``applied`` is False when the fill had been applied before (a redelivery): ``position`` and
-    ``applied_at`` are then those recorded the first time, so whatever is announced again is
-    the same announcement."""
+    ``applied_at`` are then the position's current ones (fills apply in order, so it is the
+    state the redelivered fill led to, or a later one)."""
 
     position: Position
     applied: bool
     applied_at: datetime
 
 
+class UnnumberedFill(ValueError):
+    """A fill without ``account_seq`` (not written by the OMS ledger): it cannot be applied
+    exactly once, so it is refused (the service parks it in ``dead_letter``)."""
+
+
 class PositionStore(Protocol):
     async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
-        """Apply ``fill`` exactly once: the position change and a per-fill record keyed by
-        ``fill.event_id`` commit atomically, so a redelivery in any order (A, B, A) changes
-        nothing, and concurrent writers of one position never lose an update."""
+        """Apply ``fill`` exactly once. Fills of an account come in ``account_seq`` order, so a
+        position keeps the number of the last fill applied to it: a fill at or below it is a
+        redelivery and changes nothing; concurrent writers of one position never lose an update."""
         ...
 
     async def get(self, account_id: uuid.UUID, symbol: str) -> Position | None: ...

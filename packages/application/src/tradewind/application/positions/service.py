@@ -1,10 +1,12 @@
-"""The position service: every ``order.filled`` into the positions view, exactly once.
+"""The position service: every ``order.filled`` of ``order.events`` into the positions view,
+exactly once.
 
-Consumed through the ``Subscriptions`` port (group ``positions``). The store applies the fill
-and its idempotency record atomically; only then is ``position.updated`` published (acks=all)
-and the owner's live stream told. A redelivered fill changes nothing and re-announces what was
-recorded the first time (same event id), so a crash between the store and the publish loses no
-announcement. Raising leaves the offset uncommitted: the fill comes back (invariant 5).
+Consumed through the ``Subscriptions`` port (group ``positions``); other order events are not
+its business. Fills arrive in ``account_seq`` order, and the store applies a fill only when its
+number is above the last one the position applied; only then is ``position.updated`` published
+(acks=all) and the owner's live stream told. A redelivered fill changes nothing and announces
+the position again, so a crash between the store and the publish loses no announcement.
+Raising leaves the offset uncommitted: the fill comes back (invariant 5).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 
 from tradewind.application.ports import EventPublisher, Notifier, PriceCache
 from tradewind.application.positions.lag import LagHistogram
-from tradewind.application.positions.ports import PositionStore
+from tradewind.application.positions.ports import PositionStore, UnnumberedFill
 from tradewind.application.positions.resources import mark_for, position_resource
 from tradewind.application.topics import DEAD_LETTER, POSITION_UPDATED
 from tradewind.domain.clock import utcnow
@@ -48,13 +50,18 @@ class PositionService:
 
     async def __call__(self, event: OrderEvent) -> None:
         if not isinstance(event, OrderFilled):
-            return  # the order.filled topic carries fills only; anything else is not ours
+            return  # order.events carries every order event; only fills move positions
         if event.fill_qty <= 0 or not event.fill_price.is_finite() or event.fill_price <= 0:
             # would fail the same way on every redelivery: park it, let the partition move on
             log.error("fill without quantity or price sent to dead_letter", extra={"event_id": str(event.event_id)})
             await self._publisher.publish(DEAD_LETTER, CONSUMER, event.to_json(), {"error": "invalid fill"})
             return
-        result = await self._store.apply_fill(event)
+        try:
+            result = await self._store.apply_fill(event)
+        except UnnumberedFill as exc:
+            log.error("fill without account_seq sent to dead_letter", extra={"event_id": str(event.event_id)})
+            await self._publisher.publish(DEAD_LETTER, CONSUMER, event.to_json(), {"error": str(exc)})
+            return
         now = self._clock()
         if result.applied:
             self.applied += 1

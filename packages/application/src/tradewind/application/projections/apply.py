@@ -6,6 +6,7 @@ in-memory read models cannot drift apart.
 
 from __future__ import annotations
 
+import copy
 import uuid
 
 from tradewind.application.ports import OrderPage
@@ -18,20 +19,33 @@ MAX_LIMIT = 500
 
 
 class ProjectionMiss(Exception):
-    """The event names an order the read model cannot build yet; raise so it is redelivered."""
+    """The event names an order the read model does not have (its submission is not in the
+    stream the view was built from); flagged and skipped."""
 
 
-def apply_to_view(view: Order, event: OrderEvent, *, created: bool) -> list[tuple[str, dict[str, object]]]:
-    """Apply a not-yet-seen event; return the stream entries it produces (kind, data)."""
-    changed = view.apply(event) or (created and isinstance(event, OrderSubmitted))
-    if created and not isinstance(event, OrderSubmitted):
-        changed = True  # the view itself is new: show it
+def new_view(event: OrderEvent) -> Order:
+    if not isinstance(event, OrderSubmitted):
+        raise ProjectionMiss(f"order {event.order_id} is not in the view (no order.submitted before {event.type})")
+    view = Order.from_submitted(event)
+    return view
+
+
+def apply_to_view(view: Order | None, event: OrderEvent) -> tuple[Order, list[tuple[str, dict[str, object]]]]:
+    """Apply one not-yet-applied event (in ``account_seq`` order); return the view and the stream
+    entries it produces (kind, data): a fill first when there is one, then the order. Raises
+    ``ProjectionMiss`` or the domain's ``InvalidTransition``/``StaleReport`` when the event does
+    not fit the view (the ledger applied it, so this means the view missed something)."""
+    if view is None:
+        view = new_view(event)
+    else:
+        view = copy.copy(view)
+        view.events = []
+        view.apply(event)
     entries: list[tuple[str, dict[str, object]]] = []
     if isinstance(event, OrderFilled):
-        entries.append(("fill", fill_resource(event)))  # every fill is news, even a late one
-    if changed:
-        entries.append(("order", order_resource(view)))
-    return entries
+        entries.append(("fill", fill_resource(event)))
+    entries.append(("order", order_resource(view)))
+    return view, entries
 
 
 def filter_and_page(orders: list[Order], *, status: str, limit: int, after: str | None) -> OrderPage:

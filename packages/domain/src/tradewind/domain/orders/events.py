@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from tradewind.domain.clock import utcnow
-from tradewind.domain.orders.status import OrderSide, OrderStatus, OrderType, TimeInForce
+from tradewind.domain.orders.status import OrderSide, OrderType, TimeInForce, Trigger
 
 SCHEMA_VERSION = 1
 
@@ -46,15 +46,24 @@ class Event(BaseModel):
 
 
 class OrderEvent(Event):
+    """Something that happened to one order. The OMS numbers each event it writes: ``order_seq``
+    (1, 2, 3, ... per order) and ``account_seq`` (gap-free per account, assigned under the
+    account lock), so every consumer can tell a duplicate (a number it has seen) from a gap (a
+    number it skipped) without guessing which of two messages came first."""
+
     order_id: uuid.UUID
     symbol: str
-    #: the status this event moves the order to; ``None`` for requests that only ask
-    status_trigger: ClassVar[OrderStatus | None] = None
+    order_seq: int | None = None
+    account_seq: int | None = None
+    #: what this event does to the order (the key into ``status.TRANSITIONS``)
+    trigger: ClassVar[Trigger | None] = None
+
+    def numbered(self, order_seq: int, account_seq: int) -> OrderEvent:
+        return self.model_copy(update={"order_seq": order_seq, "account_seq": account_seq})
 
 
 class OrderSubmitted(OrderEvent):
     type: Literal["order.submitted"] = "order.submitted"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.PENDING
     client_order_id: str
     side: OrderSide
     qty: int
@@ -67,19 +76,19 @@ class OrderSubmitted(OrderEvent):
 
 class OrderCancelRequested(OrderEvent):
     type: Literal["order.cancel_requested"] = "order.cancel_requested"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.PENDING_CANCEL
+    trigger: ClassVar[Trigger | None] = Trigger.CANCEL_REQUESTED
 
 
 class OrderAmendRequested(OrderEvent):
     type: Literal["order.amend_requested"] = "order.amend_requested"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.PENDING_REPLACE
+    trigger: ClassVar[Trigger | None] = Trigger.AMEND_REQUESTED
     qty: int | None = None
     limit_price: Decimal | None = None
 
 
 class OrderAccepted(OrderEvent):
     type: Literal["order.accepted"] = "order.accepted"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.ACCEPTED
+    trigger: ClassVar[Trigger | None] = Trigger.ACK
     broker_order_id: str
     reconciliation: bool = False
 
@@ -102,46 +111,61 @@ class OrderFilled(OrderEvent):
     #: the fill raced a cancel at the venue (canceled -> filled): applied, and flagged
     after_cancel: bool = False
 
-    @property
-    def status_after(self) -> OrderStatus:
-        return OrderStatus.FILLED if self.leaves_qty == 0 else OrderStatus.PARTIALLY_FILLED
+    #: the ledger saw more filled than the sum of the fills it had (a report went missing)
+    gap: bool = False
 
 
 class OrderCanceled(OrderEvent):
     type: Literal["order.canceled"] = "order.canceled"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.CANCELED
+    trigger: ClassVar[Trigger | None] = Trigger.CANCELED
     reason: str | None = None
     reconciliation: bool = False
 
 
 class OrderReplaced(OrderEvent):
     type: Literal["order.replaced"] = "order.replaced"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.ACCEPTED
+    trigger: ClassVar[Trigger | None] = Trigger.REPLACED
     qty: int
     limit_price: Decimal | None = None
 
 
+class OrderCancelRejected(OrderEvent):
+    """The venue refused a cancel (the order filled or ended first, or it cannot be canceled)."""
+
+    type: Literal["order.cancel_rejected"] = "order.cancel_rejected"
+    trigger: ClassVar[Trigger | None] = Trigger.CANCEL_REJECTED
+    reason: str | None = None
+
+
+class OrderReplaceRejected(OrderEvent):
+    """The venue refused an amend: the order works on unchanged."""
+
+    type: Literal["order.replace_rejected"] = "order.replace_rejected"
+    trigger: ClassVar[Trigger | None] = Trigger.REPLACE_REJECTED
+    reason: str | None = None
+
+
 class OrderRejected(OrderEvent):
     type: Literal["order.rejected"] = "order.rejected"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.REJECTED
+    trigger: ClassVar[Trigger | None] = Trigger.REJECTED
     reason: str
 
 
 class OrderExpired(OrderEvent):
     type: Literal["order.expired"] = "order.expired"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.EXPIRED
+    trigger: ClassVar[Trigger | None] = Trigger.EXPIRED
     reason: str | None = None
 
 
 class OrderUnknown(OrderEvent):
     type: Literal["order.unknown"] = "order.unknown"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.UNKNOWN
+    trigger: ClassVar[Trigger | None] = Trigger.UNKNOWN
     reason: str
 
 
 class OrderBrokerUnavailable(OrderEvent):
     type: Literal["order.broker_unavailable"] = "order.broker_unavailable"
-    status_trigger: ClassVar[OrderStatus | None] = OrderStatus.BROKER_UNAVAILABLE
+    trigger: ClassVar[Trigger | None] = Trigger.BROKER_UNAVAILABLE
     reason: str
 
 
@@ -153,6 +177,8 @@ AnyOrderEvent = Annotated[
     | OrderFilled
     | OrderCanceled
     | OrderReplaced
+    | OrderCancelRejected
+    | OrderReplaceRejected
     | OrderRejected
     | OrderExpired
     | OrderUnknown
@@ -170,6 +196,8 @@ ORDER_EVENT_TYPES: frozenset[str] = frozenset(
         OrderFilled,
         OrderCanceled,
         OrderReplaced,
+        OrderCancelRejected,
+        OrderReplaceRejected,
         OrderRejected,
         OrderExpired,
         OrderUnknown,

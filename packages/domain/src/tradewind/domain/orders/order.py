@@ -1,20 +1,21 @@
-"""The Order aggregate.
+"""The Order aggregate, as the OMS ledger holds it.
 
-An order is born from ``OrderSubmitted`` and changes only by ``apply(event)``. ``apply`` is what
-the read-model projection runs for every event it consumes, so it must be safe against
-redelivery and reordering: it returns ``False`` (and changes nothing) for an event that would
-move the order backwards, and fills converge on the broker's cumulative totals.
+An order is born from ``OrderSubmitted`` and changes only by ``apply(event)``, which looks the
+move up in ``status.TRANSITIONS`` and raises ``InvalidTransition`` when it is not there: the
+table is the single truth. The ledger applies each event exactly once and in order (it numbers
+them), and every projection applies the same numbered events in the same order, so each of them
+arrives at the same order. Nothing here guesses about stale or reordered events any more.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from tradewind.domain.clock import utcnow
-from tradewind.domain.errors import OrderNotAmendable, OrderNotCancelable
+from tradewind.domain.errors import InvalidTransition, OrderNotAmendable, OrderNotCancelable, StaleReport
 from tradewind.domain.orders.commands import AmendOrder, CancelOrder, PlaceOrder
 from tradewind.domain.orders.events import (
     OrderAccepted,
@@ -27,14 +28,15 @@ from tradewind.domain.orders.events import (
 )
 from tradewind.domain.orders.status import (
     FINAL,
+    LIVE,
     OrderSide,
     OrderStatus,
     OrderType,
     TimeInForce,
+    Trigger,
     can_transition,
+    transition,
 )
-
-_ACCEPTABLE_FROM = frozenset({OrderStatus.PENDING, OrderStatus.UNKNOWN, OrderStatus.BROKER_UNAVAILABLE})
 
 
 @dataclass
@@ -57,6 +59,13 @@ class Order:
     filled_avg_price: Decimal | None = None
     reason: str | None = None
     broker_order_id: str | None = None
+    #: the last ``order_seq`` the ledger gave one of this order's events
+    order_seq: int = 0
+    #: an amend in flight: the size and limit asked for, until the venue answers
+    pending_qty: int | None = None
+    pending_limit_price: Decimal | None = None
+    #: the quantity the order was placed with (an amend changes ``qty``, not this)
+    placed_qty: int = 0
     #: events recorded by commands on this instance, to be written to the outbox with the row
     events: list[OrderEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -99,6 +108,8 @@ class Order:
             correlation_id=event.correlation_id,
             created_at=event.created_at,
             updated_at=event.occurred_at,
+            order_seq=event.order_seq or 0,
+            placed_qty=event.qty,
         )
 
     # -- queries ----------------------------------------------------------------------------
@@ -114,12 +125,24 @@ class Order:
     def signed_leaves(self) -> int:
         return self.leaves_qty if self.side is OrderSide.BUY else -self.leaves_qty
 
+    def same_request(self, cmd: PlaceOrder) -> bool:
+        """Whether ``cmd`` asks for this very order (a retry), judged on what it was placed as."""
+        return (
+            self.symbol == cmd.symbol
+            and self.side is cmd.side
+            and self.order_type is cmd.order_type
+            and self.time_in_force is cmd.time_in_force
+            and self.limit_price == cmd.limit_price
+            and self.stop_price == cmd.stop_price
+            and self.placed_qty == cmd.qty
+        )
+
     # -- commands (write side) --------------------------------------------------------------
     def request_cancel(self, cmd: CancelOrder) -> OrderCancelRequested:
-        if self.is_final:
+        if not can_transition(self.status, Trigger.CANCEL_REQUESTED):
+            if self.status is OrderStatus.PENDING_CANCEL:
+                raise OrderNotCancelable(f"order {self.id} already has a cancel in flight")
             raise OrderNotCancelable(f"order {self.id} is {self.status.value} and cannot be canceled")
-        if self.status is OrderStatus.PENDING_CANCEL:
-            raise OrderNotCancelable(f"order {self.id} already has a cancel in flight")
         event = OrderCancelRequested(
             correlation_id=self.correlation_id,
             causation_id=cmd.correlation_id,
@@ -127,12 +150,18 @@ class Order:
             order_id=self.id,
             symbol=self.symbol,
         )
+        self.apply(event)
         self.events.append(event)
         return event
 
     def request_amend(self, cmd: AmendOrder) -> OrderAmendRequested:
-        if self.is_final or self.status in (OrderStatus.PENDING_CANCEL, OrderStatus.UNKNOWN):
-            raise OrderNotAmendable(f"order {self.id} is {self.status.value} and cannot be amended")
+        if not can_transition(self.status, Trigger.AMEND_REQUESTED):
+            why = {
+                OrderStatus.PENDING: "is not yet acknowledged by the venue; amend it once it is accepted",
+                OrderStatus.PENDING_REPLACE: "already has an amend in flight",
+                OrderStatus.PENDING_CANCEL: "has a cancel in flight",
+            }.get(self.status, f"is {self.status.value} and cannot be amended")
+            raise OrderNotAmendable(f"order {self.id} {why}")
         if cmd.limit_price is not None and self.order_type not in (OrderType.LIMIT, OrderType.STOP_LIMIT):
             raise OrderNotAmendable(f"a {self.order_type.value} order has no limit_price to amend", field="limit_price")
         if cmd.qty is not None and cmd.qty <= self.filled_qty:
@@ -146,59 +175,63 @@ class Order:
             qty=cmd.qty,
             limit_price=cmd.limit_price,
         )
+        self.apply(event)
         self.events.append(event)
         return event
 
-    # -- evolution (read side, and anyone replaying events) ---------------------------------
-    def apply(self, event: OrderEvent) -> bool:
-        """Move the order by one event. ``False`` means the event was stale and changed nothing."""
-        if isinstance(event, OrderSubmitted):
-            return False
+    # -- evolution: the one way an order changes ---------------------------------------------
+    def trigger_of(self, event: OrderEvent) -> Trigger:
         if isinstance(event, OrderFilled):
-            return self._apply_fill(event)
-        if isinstance(event, OrderAccepted) and self.status not in _ACCEPTABLE_FROM:
-            return False
-        if isinstance(event, OrderReplaced):
-            if self.is_final:
-                return False
+            return Trigger.FILL_COMPLETE if event.cum_qty >= self.qty else Trigger.FILL_PARTIAL
+        if event.trigger is None:
+            raise InvalidTransition(self.status, event.type)
+        return event.trigger
+
+    def apply(self, event: OrderEvent) -> None:
+        """Move the order by one event, or raise ``InvalidTransition`` (the move is not in the
+        table) or ``StaleReport`` (a fill that adds nothing to what is already filled)."""
+        if isinstance(event, OrderSubmitted):
+            raise InvalidTransition(self.status, "submitted again")
+        trigger = self.trigger_of(event)
+        nxt = transition(self.status, trigger)
+        if isinstance(event, OrderFilled):
+            if event.cum_qty <= self.filled_qty:
+                raise StaleReport(
+                    f"fill {event.fill_id} brings the filled quantity to {event.cum_qty}, "
+                    f"but {self.filled_qty} are filled already"
+                )
+            self.filled_qty = event.cum_qty
+            self.filled_avg_price = event.avg_price
+            self.broker_order_id = event.broker_order_id
+        elif isinstance(event, OrderAccepted):
+            self.broker_order_id = event.broker_order_id
+        elif isinstance(event, OrderAmendRequested):
+            self.pending_qty = event.qty
+            self.pending_limit_price = event.limit_price
+        elif isinstance(event, OrderReplaced):
             self.qty = event.qty
             if event.limit_price is not None:
                 self.limit_price = event.limit_price
-            live = OrderStatus.PARTIALLY_FILLED if self.filled_qty else OrderStatus.ACCEPTED
-            if can_transition(self.status, live) and self.status is not OrderStatus.PENDING:
-                self.status = live
-            self._touch(event)
-            return True
-        trigger = type(event).status_trigger
-        if trigger is OrderStatus.ACCEPTED and self.filled_qty:
-            trigger = OrderStatus.PARTIALLY_FILLED  # live again (reconciled), but part of it has filled
-        if trigger is None or not can_transition(self.status, trigger):
-            return False
-        self.status = trigger
-        if isinstance(event, OrderAccepted):
-            self.broker_order_id = event.broker_order_id
+        if trigger in (Trigger.REPLACED, Trigger.REPLACE_REJECTED) or nxt in FINAL:
+            self.pending_qty = self.pending_limit_price = None
+        if nxt is LIVE and self.filled_qty:
+            nxt = OrderStatus.PARTIALLY_FILLED
+        self.status = nxt
         reason = getattr(event, "reason", None)
-        if reason:
+        if reason and trigger not in (Trigger.CANCEL_REJECTED, Trigger.REPLACE_REJECTED):
             self.reason = str(reason)
-        self._touch(event)
-        return True
-
-    def _apply_fill(self, event: OrderFilled) -> bool:
-        if event.cum_qty <= self.filled_qty:
-            return False  # a report we have already counted, or an older one arriving late
-        self.filled_qty = event.cum_qty
-        self.filled_avg_price = event.avg_price
-        self.broker_order_id = event.broker_order_id
-        if event.order_qty > self.qty:
-            self.qty = event.order_qty
-        target = event.status_after
-        if can_transition(self.status, target):
-            self.status = target
-        elif target is OrderStatus.FILLED:
-            self.status = OrderStatus.FILLED  # the broker is authoritative about a complete fill
-        self._touch(event)
-        return True
-
-    def _touch(self, event: OrderEvent) -> None:
+        if event.order_seq is not None:
+            self.order_seq = event.order_seq
         if event.occurred_at > self.updated_at:
             self.updated_at = event.occurred_at
+
+    # -- what risk counts ---------------------------------------------------------------------
+    def at_largest(self) -> Order:
+        """This order at the larger of its size and a pending amend's, and the higher of the two
+        limits: what it could still become until the venue answers the amend."""
+        if self.pending_qty is None and self.pending_limit_price is None:
+            return self
+        limit = self.limit_price
+        if self.pending_limit_price is not None and limit is not None:
+            limit = max(limit, self.pending_limit_price)
+        return replace(self, qty=max(self.qty, self.pending_qty or 0), limit_price=limit, events=[])

@@ -1,5 +1,7 @@
-"""/api/v1/orders: place, list, get, cancel, amend. Writes go through use cases; reads come
-only from the read model."""
+"""/api/v1/orders: place, list, get, cancel, amend. Writes go through use cases on the OMS
+ledger; the list comes from the read model; one order by id is read from the ledger, so it is
+found as soon as its 202 was sent (read your writes). Answers show the ledger's status as it is
+(``pending_cancel`` after a cancel request, because the ledger says so; nothing is patched)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from litestar.params import Dependency, Parameter
 from tradewind.application.orders.amend_order import AmendOrderHandler
 from tradewind.application.orders.cancel_order import CancelOrderHandler
 from tradewind.application.orders.place_order import PlaceOrderHandler
-from tradewind.application.ports import OrderReadModel
+from tradewind.application.ports import OrderLookup, OrderReadModel
 from tradewind.application.resources import order_resource
 from tradewind.apps.web.openapi import AMEND_ORDER, ORDER, ORDERS, PLACE_ORDER, documented, errors
 from tradewind.apps.web.rate_limit import OrderRateLimiter
@@ -83,9 +85,9 @@ class OrderController(Controller):
         self,
         order_id: str,
         account: Account,
-        order_read_model: Annotated[OrderReadModel, Dependency(skip_validation=True)],
+        order_lookup: Annotated[OrderLookup, Dependency(skip_validation=True)],
     ) -> dict[str, object]:
-        order = await order_read_model.get(account.id, _order_id(order_id))
+        order = await order_lookup.get(account.id, _order_id(order_id))
         if order is None:
             raise OrderNotFound(f"order {order_id} not found", field="order_id")
         return order_resource(order)
@@ -105,8 +107,7 @@ class OrderController(Controller):
         cancel_order: CancelOrderHandler,
     ) -> Response[dict[str, object]]:
         order = await cancel_order(CancelOrder(account.id, _order_id(order_id), correlation_id=correlation_id(request)))
-        body = order_resource(order) | {"status": "pending_cancel"}
-        return Response(body, status_code=202)
+        return Response(order_resource(order), status_code=202)
 
     @patch(
         "/{order_id:str}",
@@ -125,5 +126,4 @@ class OrderController(Controller):
             correlation_id=correlation_id(request),
         )
         order = await amend_order(cmd)
-        body = order_resource(order) | {"status": "pending_replace"}
-        return Response(body, status_code=202)
+        return Response(order_resource(order), status_code=202)

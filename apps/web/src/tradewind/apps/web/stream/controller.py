@@ -1,8 +1,11 @@
 """GET /api/v1/stream: the trader's one live stream (SSE).
 
-Events: ``order`` and ``fill`` (with ``id:`` = the order log sequence, resumable with
-``Last-Event-ID``), ``quote`` for the requested symbols (conflated), ``position``; a
-``: heartbeat`` comment only when nothing else was sent for ``HEARTBEAT_SECONDS``.
+Events: ``order`` and ``fill`` of the account's order events, ``quote`` for the requested symbols
+(conflated), ``position``; a ``: heartbeat`` comment only when nothing else was sent for
+``HEARTBEAT_SECONDS``. The ``id:`` is the event's ``account_seq`` (gap-free per account, given by
+the OMS), set on the ``order`` message that completes each event (a fill's ``fill`` message
+comes just before it, without an id), so ``Last-Event-ID`` resumes after whole events; the
+backlog is paged through to the end, however long.
 """
 
 from __future__ import annotations
@@ -25,8 +28,12 @@ from tradewind.domain.instruments import DEFAULT_WATCHLIST, SYMBOLS
 HEARTBEAT_SECONDS = 15.0
 
 
+RESUME_PAGE = 500
+
+
 def _message(kind: str, data: dict[str, Any], seq: int | None) -> ServerSentEventMessage:
-    return ServerSentEventMessage(data=json.dumps(data), event=kind, id=None if seq is None else str(seq))
+    resumable = seq is not None and kind == "order"
+    return ServerSentEventMessage(data=json.dumps(data), event=kind, id=str(seq) if resumable else None)
 
 
 async def _events(
@@ -40,11 +47,15 @@ async def _events(
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     try:
         last_seq = last_event_id or 0
+        sent_at_last: set[str] = set()  # kinds already sent for ``last_seq`` (an event's parts)
         if last_event_id is not None:
             # Registered with the hub first, then the backlog: nothing falls between the two.
-            for entry in await read_model.log_since(account.id, last_event_id):
-                last_seq = entry.seq
-                yield _message(entry.kind, entry.data, entry.seq)
+            while page := await read_model.log_since(account.id, last_seq, RESUME_PAGE):
+                for entry in page:
+                    if entry.seq != last_seq:
+                        last_seq, sent_at_last = entry.seq, set()
+                    sent_at_last.add(entry.kind)
+                    yield _message(entry.kind, entry.data, entry.seq)
         snapshot = await prices.get_many(sorted(conn.symbols))
         for quote in snapshot.values():
             yield _message("quote", quote.to_dict(), None)
@@ -54,11 +65,13 @@ async def _events(
             sent = False
             while not conn.updates.empty():
                 message = conn.updates.get_nowait()
-                seq = message.get("seq")
-                if isinstance(seq, int) and seq <= last_seq:
-                    continue  # already sent from the backlog (or a redelivery)
+                seq, kind = message.get("seq"), str(message["kind"])
                 if isinstance(seq, int):
-                    last_seq = seq
+                    if seq < last_seq or (seq == last_seq and kind in sent_at_last):
+                        continue  # already sent from the backlog (or a redelivery)
+                    if seq != last_seq:
+                        last_seq, sent_at_last = seq, set()
+                    sent_at_last.add(kind)
                 sent = True
                 yield _message(str(message["kind"]), message["data"], seq if isinstance(seq, int) else None)
             if conn.quotes:

@@ -1,19 +1,19 @@
 """The positions view in DynamoDB (table ``tradewind-positions``).
 
-Items: ``pk=ACCOUNT#<id>, sk=POS#<symbol>`` for a position and ``sk=FILL#<event_id>`` for each
-applied fill. A fill is applied with one ``TransactWriteItems``: the fill record, conditioned
-on not existing, and the position, conditioned on the version that was read (optimistic
-concurrency). Either both land or neither does, so
+Items: ``pk=ACCOUNT#<id>, sk=POS#<symbol>``, one per position, and nothing per fill. Fills come
+from ``order.events`` in ``account_seq`` order (one partition per account, worked in order), so
+a position only needs the number of the last fill applied to it (``last_seq``): a fill numbered
+at or below it has been applied (a redelivery), a higher one has not. Each fill is one
+conditional ``PutItem`` on the position's ``version`` (optimistic concurrency: two consumers of
+one partition during a rebalance race on it, the loser re-reads and finds the fill applied).
 
-* a redelivered fill (A, B, A in any order) fails the first condition and changes nothing; the
-  article's ``last_fill_id`` condition would only catch an immediate repeat;
-* two consumers applying fills of one position race on ``version``: the loser re-reads and
-  tries again, so no update is lost.
-
-The fill record keeps the position as it was right after that fill, so a redelivery can repeat
-the same announcement. The last position written is cached per process: a consumer that owns a
-partition then writes with one transaction and no read; a stale cache costs one failed
-condition and a re-read, never a wrong position. Numbers travel as DynamoDB ``N`` strings: exact decimals, never floats.
+So the table holds one item per position, whatever the number of fills, and no transaction is
+needed: moto's ``TransactWriteItems`` copies every table it touches (its memory grew by about
+1 MB per transaction, DESIGN.md "Benchmarks"), and per-fill idempotency records made the table
+grow forever. The last position written is cached per process: a consumer that owns a
+partition then writes with one request and no read; a stale cache costs one failed condition
+and a re-read, never a wrong position. Numbers travel as DynamoDB ``N`` strings: exact
+decimals, never floats.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tradewind.adapters.aws.aws_clients import AwsClients
-from tradewind.application.positions.ports import AppliedFill
+from tradewind.application.positions.ports import AppliedFill, UnnumberedFill
 from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.events import OrderFilled
 from tradewind.domain.positions.position import Fill, Position
@@ -99,27 +99,39 @@ class DynamoPositionStore:
         self._clients = clients
         self._table = table
         self._clock = clock
-        self._cache: OrderedDict[tuple[uuid.UUID, str], Position] = OrderedDict()
+        #: (account, symbol) -> (position, last_seq, applied_at) as last written
+        self._cache: OrderedDict[tuple[uuid.UUID, str], tuple[Position, int, datetime]] = OrderedDict()
         self.conflicts = 0
 
-    def _remember(self, position: Position) -> None:
+    def _remember(self, position: Position, last_seq: int, applied_at: datetime) -> None:
         key = (position.account_id, position.symbol)
-        self._cache[key] = position
+        self._cache[key] = (position, last_seq, applied_at)
         self._cache.move_to_end(key)
         if len(self._cache) > CACHED_POSITIONS:
             self._cache.popitem(last=False)
 
     async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
+        if fill.account_seq is None:
+            raise UnnumberedFill(f"fill {fill.event_id} has no account_seq")
         ddb = await self._clients.client("dynamodb")
-        pk = {"S": _pk(fill.account_id)}
-        pos_key = {"pk": pk, "sk": {"S": f"POS#{fill.symbol}"}}
-        fill_key = {"pk": pk, "sk": {"S": f"FILL#{fill.event_id}"}}
+        pos_key = {"pk": {"S": _pk(fill.account_id)}, "sk": {"S": f"POS#{fill.symbol}"}}
         for attempt in range(MAX_ATTEMPTS):
-            current = self._cache.pop((fill.account_id, fill.symbol), None) if attempt == 0 else None
-            if current is None:
+            cached = self._cache.pop((fill.account_id, fill.symbol), None) if attempt == 0 else None
+            if cached is None:
                 got = await ddb.get_item(TableName=self._table, Key=pos_key, ConsistentRead=True)
                 item = got.get("Item")
-                current = decode_position(item) if item else Position(fill.account_id, fill.symbol)
+                if item:
+                    cached = (
+                        decode_position(item),
+                        int(item.get("last_seq", {"N": "0"})["N"]),
+                        datetime.fromisoformat(item["applied_at"]["S"]) if "applied_at" in item else self._clock(),
+                    )
+                else:
+                    cached = (Position(fill.account_id, fill.symbol), 0, self._clock())
+            current, last_seq, applied_before = cached
+            if fill.account_seq <= last_seq:
+                self._remember(current, last_seq, applied_before)
+                return AppliedFill(current, False, applied_before)
             after = current.apply(Fill.of(fill))
             applied_at = self._clock()
             if current.version == 0:
@@ -129,43 +141,20 @@ class DynamoPositionStore:
                     "ConditionExpression": "version = :v",
                     "ExpressionAttributeValues": {":v": _n(current.version)},
                 }
-            fill_item = {
-                **fill_key,
-                "fill_id": {"S": fill.fill_id},
-                "order_id": {"S": str(fill.order_id)},
-                "symbol": {"S": fill.symbol},
-                "occurred_at": {"S": fill.occurred_at.isoformat()},
+            item = {
+                **pos_key,
+                **encode_position(after),
+                "last_seq": _n(fill.account_seq),
                 "applied_at": {"S": applied_at.isoformat()},
-                "position": {"M": encode_position(after)},
             }
             try:
-                await ddb.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self._table,
-                                "Item": fill_item,
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                            }
-                        },
-                        {"Put": {"TableName": self._table, "Item": {**pos_key, **encode_position(after)}, **condition}},
-                    ]
-                )
-                self._remember(after)
+                await ddb.put_item(TableName=self._table, Item=item, **condition)
+                self._remember(after, fill.account_seq, applied_at)
                 return AppliedFill(after, True, applied_at)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
-            # Cancelled: either the fill was applied before (by us or another consumer), or the
-            # position moved since we read it. The fill record tells which.
-            seen = await ddb.get_item(TableName=self._table, Key=fill_key, ConsistentRead=True)
-            if "Item" in seen:
-                record = seen["Item"]
-                return AppliedFill(
-                    decode_position(record["position"]["M"]),
-                    False,
-                    datetime.fromisoformat(record["applied_at"]["S"]),
-                )
+            # Someone else wrote the position since we read it: re-read (it may be this fill).
             self.conflicts += 1
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # jittered back-off between racers
         raise PositionConflict(f"position {fill.account_id}/{fill.symbol} kept changing; will retry")

@@ -1,57 +1,44 @@
-"""In-memory unit of work, order and account repositories."""
+"""In-memory OMS ledger: unit of work, accounts, orders, report journal (twin of
+``postgres.orders``). Writes are queued and applied at ``commit``, checked first, so a refused
+commit changes nothing; the account lock is an ``asyncio.Lock`` held until the unit ends."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from tradewind.adapters.aws.memory.store import MemoryStore, OutboxRow
 from tradewind.application.ports import Exposure
-from tradewind.application.topics import topic_for
+from tradewind.application.topics import topics_for
 from tradewind.domain.accounts import Account
+from tradewind.domain.orders.events import OrderEvent
 from tradewind.domain.orders.order import Order
-from tradewind.domain.orders.status import FINAL, OrderSide
+from tradewind.domain.orders.reports import VenueReport
+
+Write = Callable[[MemoryStore], None]
 
 
-def merged(order: Order, view: Order | None) -> Order:
-    """The write row with what the read model knows of its progress (status, fills)."""
-    current = copy.copy(order)
-    current.events = []
-    if view is not None:
-        for name in (
-            "status",
-            "filled_qty",
-            "filled_avg_price",
-            "reason",
-            "broker_order_id",
-            "updated_at",
-            "qty",
-            "limit_price",
-        ):
-            setattr(current, name, getattr(view, name))
-    return current
+def _copy(order: Order) -> Order:
+    out = copy.copy(order)
+    out.events = []
+    return out
 
 
 def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
-    account = store.accounts[account_id]
-    cash = account.cash
+    """O(open orders + symbols of the account), like the PostgreSQL twin's indexed reads."""
+    cash = store.accounts[account_id].cash
     positions: dict[str, int] = {}
-    open_orders: list[Order] = []
-    for order in store.orders.values():
-        if order.account_id != account_id:
-            continue
-        current = merged(order, store.views.get(order.id))
-        sign = 1 if current.side is OrderSide.BUY else -1
-        if current.filled_qty:
-            positions[current.symbol] = positions.get(current.symbol, 0) + sign * current.filled_qty
-            cash -= sign * current.filled_qty * (current.filled_avg_price or Decimal(0))
-        if current.status not in FINAL:
-            open_orders.append(current)
-    positions = {s: q for s, q in positions.items() if q}  # a closed position is none, as in PostgreSQL
+    for (account, symbol), (qty, flow) in store.positions.items():
+        if account == account_id:
+            cash += flow
+            if qty:
+                positions[symbol] = qty
+    open_orders = [_copy(store.orders[i]).at_largest() for i in store.open_orders.get(account_id, ())]
     return Exposure(cash=cash, positions=positions, open_orders=open_orders)
 
 
@@ -60,7 +47,17 @@ class MemoryAccountRepository:
         self._uow = uow
 
     async def add(self, account: Account, token_hash: str) -> None:
-        self._uow.pending.append(lambda s: _add_account(s, account, token_hash))
+        store = self._uow.store
+
+        def check() -> None:
+            if any(a.name == account.name for a in store.accounts.values()):
+                raise ValueError(f"an account named {account.name!r} exists")
+
+        def write(s: MemoryStore) -> None:
+            s.accounts[account.id] = account
+            s.tokens[token_hash] = account.id
+
+        self._uow.queue(write, check)
 
     async def lock(self, account_id: uuid.UUID) -> Account | None:
         store = self._uow.store
@@ -76,12 +73,13 @@ class MemoryAccountRepository:
         account_id = self._uow.store.tokens.get(token_hash)
         return None if account_id is None else self._uow.store.accounts[account_id]
 
-
-def _add_account(store: MemoryStore, account: Account, token_hash: str) -> None:
-    if any(a.name == account.name for a in store.accounts.values()):
-        raise ValueError(f"an account named {account.name!r} exists")
-    store.accounts[account.id] = account
-    store.tokens[token_hash] = account.id
+    async def next_seq(self, account_id: uuid.UUID, count: int = 1) -> int:
+        if account_id not in self._uow.store.accounts:
+            raise LookupError(f"account {account_id} does not exist")
+        reserved = self._uow.seqs
+        last = reserved.get(account_id, self._uow.store.account_seqs.get(account_id, 0))
+        reserved[account_id] = last + count
+        return last + 1
 
 
 class MemoryOrderRepository:
@@ -89,30 +87,38 @@ class MemoryOrderRepository:
         self._uow = uow
 
     async def add(self, order: Order) -> None:
-        row = copy.copy(order)
+        row = _copy(order)
         events = list(order.events)
-        row.events = []
+        key = (order.account_id, order.client_order_id)
+        store = self._uow.store
 
-        def write(store: MemoryStore) -> None:
-            key = (order.account_id, order.client_order_id)
+        def check() -> None:
             if key in store.client_ids:
                 raise ValueError(f"client_order_id {order.client_order_id!r} exists")
-            store.orders[order.id] = row
-            store.client_ids[key] = order.id
-            _to_outbox(store, events)
 
-        self._uow.pending.append(write)
+        def write(s: MemoryStore) -> None:
+            s.orders[order.id] = row
+            s.client_ids[key] = order.id
+            s.open_orders.setdefault(order.account_id, set()).add(order.id)
+            _to_outbox(s, events)
 
-    async def record(self, order: Order) -> None:
+        self._uow.queue(write, check)
+
+    async def save(self, order: Order) -> None:
+        row = _copy(order)
         events = list(order.events)
-        self._uow.pending.append(lambda s: _to_outbox(s, events))
+
+        def write(s: MemoryStore) -> None:
+            s.orders[order.id] = row
+            if row.is_final:
+                s.open_orders.get(order.account_id, set()).discard(order.id)
+            _to_outbox(s, events)
+
+        self._uow.queue(write)
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
-        store = self._uow.store
-        order = store.orders.get(order_id)
-        if order is None or order.account_id != account_id:
-            return None
-        return merged(order, store.views.get(order_id))
+        order = self._uow.store.orders.get(order_id)
+        return None if order is None or order.account_id != account_id else _copy(order)
 
     async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None:
         order_id = self._uow.store.client_ids.get((account_id, client_order_id))
@@ -121,67 +127,90 @@ class MemoryOrderRepository:
     async def exposure(self, account_id: uuid.UUID) -> Exposure:
         return exposure_of(self._uow.store, account_id)
 
+    async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
+        def write(s: MemoryStore) -> None:
+            held, flow = s.positions.get((account_id, symbol), (0, Decimal(0)))
+            s.positions[(account_id, symbol)] = (held + qty, flow + cash)
 
-def _to_outbox(store: MemoryStore, events: list) -> None:  # type: ignore[type-arg]
+        self._uow.queue(write)
+
+
+class MemoryReportJournal:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def seen(self, report_id: uuid.UUID) -> bool:
+        return report_id in self._uow.store.reports
+
+    async def record(self, report: VenueReport, *, outcome: str, account_seq: int | None, detail: str | None) -> None:
+        entry: dict[str, object] = {
+            "report_id": report.report_id,
+            "account_id": report.account_id,
+            "order_id": report.order_id,
+            "kind": report.kind.value,
+            "outcome": outcome,
+            "account_seq": account_seq,
+            "detail": detail,
+        }
+        self._uow.queue(lambda s: s.reports.setdefault(report.report_id, entry))
+
+    async def flagged(self, limit: int = 100) -> list[dict[str, object]]:
+        flagged = [r for r in self._uow.store.reports.values() if r["outcome"] == "flagged"]
+        return flagged[-limit:][::-1]
+
+
+def _to_outbox(store: MemoryStore, events: list[OrderEvent]) -> None:
     for event in events:
-        store.outbox.append(
-            OutboxRow(
-                len(store.outbox) + 1,
-                topic_for(event.type),
-                str(event.account_id),
-                event.event_id,
-                event.to_json(),
-            )
-        )
+        payload = event.to_json()
+        for topic in topics_for(event.type):
+            store.outbox.append(OutboxRow(len(store.outbox) + 1, topic, str(event.account_id), event.event_id, payload))
     store.outbox_changed.set()
 
 
 class MemoryUnitOfWork:
-    """Changes are queued and applied at ``commit``; leaving without commit drops them."""
-
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-        self.pending: list = []  # type: ignore[type-arg]
+        self._writes: list[Write] = []
+        self._checks: list[Callable[[], None]] = []
+        self.seqs: dict[uuid.UUID, int] = {}
         self.held: dict[uuid.UUID, asyncio.Lock] = {}
         self.orders = MemoryOrderRepository(self)
         self.accounts = MemoryAccountRepository(self)
+        self.reports = MemoryReportJournal(self)
+
+    def queue(self, write: Write, check: Callable[[], None] | None = None) -> None:
+        self._writes.append(write)
+        if check is not None:
+            self._checks.append(check)
 
     async def __aenter__(self) -> Self:
-        self.pending = []
+        self._writes, self._checks, self.seqs = [], [], {}
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.pending = []
+        self._writes, self._checks, self.seqs = [], [], {}
         for lock in self.held.values():
             lock.release()
         self.held = {}
 
     async def commit(self) -> None:
-        """All or nothing, like the transaction it stands in for. Each write checks before it
-        mutates and only inserts, so undoing a refused batch is dropping what it inserted."""
-        store = self.store
-        tables: tuple[dict[Any, Any], ...] = (store.accounts, store.tokens, store.orders, store.client_ids)
-        sizes = [len(table) for table in tables]
-        outbox_size = len(store.outbox)
+        """All or nothing: every check runs before the first write, and writes cannot fail."""
         try:
-            for write in self.pending:
-                write(store)
-        except Exception:
-            for table, size in zip(tables, sizes, strict=True):
-                while len(table) > size:
-                    table.popitem()  # dicts pop their newest insert first
-            del store.outbox[outbox_size:]
-            raise
+            for check in self._checks:
+                check()
+            for write in self._writes:
+                write(self.store)
+            self.store.account_seqs.update(self.seqs)
         finally:
-            self.pending = []
+            self._writes, self._checks, self.seqs = [], [], {}
 
 
 class MemoryOrderLookup:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
 
-    async def find(self, order_id: uuid.UUID) -> Order | None:
+    async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         order = self._store.orders.get(order_id)
-        return None if order is None else merged(order, self._store.views.get(order_id))
+        return None if order is None or order.account_id != account_id else _copy(order)

@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
+import logging
 import uuid
 
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.application.ports import OrderLogEntry, OrderPage
 from tradewind.application.projections.apply import ProjectionMiss, apply_to_view, filter_and_page
-from tradewind.domain.orders.events import OrderEvent, OrderSubmitted
+from tradewind.domain.errors import InvalidTransition, StaleReport
+from tradewind.domain.orders.events import OrderEvent
 from tradewind.domain.orders.order import Order
 
-CONSUMER = "order-projection"
+log = logging.getLogger(__name__)
 
 
 class MemoryOrderReadModel:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
+        self.gaps = 0
+        self.misfits = 0
 
     async def apply(self, event: OrderEvent) -> list[OrderLogEntry]:
-        store = self._store
-        key = (CONSUMER, event.event_id)
-        if key in store.processed:
-            return store.processed[key]
-        view = store.views.get(event.order_id)
-        if view is None:
-            if isinstance(event, OrderSubmitted):
-                view = Order.from_submitted(event)
-            elif (row := store.orders.get(event.order_id)) is not None:
-                view = copy.copy(row)
-                view.events = []
-            else:
-                raise ProjectionMiss(f"order {event.order_id} is not known yet")
-            created = True
-        else:
-            view = copy.copy(view)
-            created = False
-        entries = []
-        for kind, data in apply_to_view(view, event, created=created):
-            entry = OrderLogEntry(len(store.log) + 1, view.account_id, kind, data)
-            store.log.append(entry)
-            entries.append(entry)
+        store, seq, account = self._store, event.account_seq, event.account_id
+        if seq is None:
+            self.misfits += 1
+            return []
+        last = store.view_progress.get(account, 0)
+        entries = store.log.setdefault(account, [])
+        if seq <= last:
+            return [e for e in entries if e.seq == seq]
+        if seq > last + 1:
+            self.gaps += 1
+            log.error("gap in order.events", extra={"account_id": str(account), "expected": last + 1, "got": seq})
+        store.view_progress[account] = seq
+        try:
+            view, produced = apply_to_view(store.views.get(event.order_id), event)
+        except (ProjectionMiss, InvalidTransition, StaleReport) as exc:
+            self.misfits += 1
+            log.error("order event does not fit the view; skipped", extra={"error": str(exc)})
+            return []
+        made = [OrderLogEntry(seq, account, kind, data, part) for part, (kind, data) in enumerate(produced)]
+        entries.extend(made)
         store.views[view.id] = view
-        store.processed[key] = entries
-        return entries
+        return made
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         view = self._store.views.get(order_id)
@@ -56,4 +58,14 @@ class MemoryOrderReadModel:
         return filter_and_page(mine, status=status, limit=limit, after=after)
 
     async def log_since(self, account_id: uuid.UUID, seq: int, limit: int = 500) -> list[OrderLogEntry]:
-        return [e for e in self._store.log if e.account_id == account_id and e.seq > seq][:limit]
+        entries = self._store.log.get(account_id, [])
+        start = bisect.bisect_right([e.seq for e in entries], seq)
+        out: list[OrderLogEntry] = []
+        events = 0
+        for entry in entries[start:]:
+            if not out or entry.seq != out[-1].seq:
+                events += 1
+                if events > limit:
+                    break
+            out.append(entry)
+        return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from tradewind.application.ports import OrderLogEntry
 from tradewind.domain.accounts import Account
@@ -25,12 +26,18 @@ class OutboxRow:
 class MemoryStore:
     accounts: dict[uuid.UUID, Account] = field(default_factory=dict)
     tokens: dict[str, uuid.UUID] = field(default_factory=dict)
+    #: the OMS ledger: orders as the ledger has them, open ones per account, positions and cash
     orders: dict[uuid.UUID, Order] = field(default_factory=dict)
     client_ids: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)
+    open_orders: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    positions: dict[tuple[uuid.UUID, str], tuple[int, Decimal]] = field(default_factory=dict)
+    account_seqs: dict[uuid.UUID, int] = field(default_factory=dict)
+    reports: dict[uuid.UUID, dict[str, object]] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
+    #: the read model: views, the last account_seq applied per account, the stream log
     views: dict[uuid.UUID, Order] = field(default_factory=dict)
-    processed: dict[tuple[str, uuid.UUID], list[OrderLogEntry]] = field(default_factory=dict)
-    log: list[OrderLogEntry] = field(default_factory=list)
+    view_progress: dict[uuid.UUID, int] = field(default_factory=dict)
+    log: dict[uuid.UUID, list[OrderLogEntry]] = field(default_factory=dict)
     account_locks: dict[uuid.UUID, asyncio.Lock] = field(default_factory=dict)
     relay_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     outbox_changed: asyncio.Event = field(default_factory=asyncio.Event)

@@ -1,9 +1,11 @@
-"""PostgreSQL unit of work with the order and account repositories.
+"""The OMS ledger in PostgreSQL: accounts, orders, open orders, positions and cash, the venue
+report journal, all in one unit of work with the outbox.
 
-The order row and its outbox rows are written in the same transaction (invariant 1). ``lock``
-takes the account row ``FOR UPDATE`` so one account's orders are risk-checked one at a time.
-An order's current status comes from the read model joined in; an order the projection has not
-seen yet is open (pending), so it still counts toward exposure.
+The order rows and their outbox rows are written in the same transaction (invariant 1). ``lock``
+takes the account row ``FOR UPDATE``, so every write for one account (the web's commands and the
+worker's venue reports) happens one transaction at a time, and ``next_seq`` can number the
+account's events gap-free in commit order. Risk reads ``exposure`` here, in the same
+transaction: open orders at their largest, positions and cash as the ledger applied the fills.
 """
 
 from __future__ import annotations
@@ -15,22 +17,16 @@ from typing import Any, Self
 
 import asyncpg
 
-from tradewind.adapters.aws.postgres.rows import order_from_row
+from tradewind.adapters.aws.postgres.rows import LEDGER_COLUMNS, ledger_values, order_from_row
 from tradewind.application.ports import Exposure
-from tradewind.application.topics import topic_for
+from tradewind.application.topics import topics_for
 from tradewind.domain.accounts import Account
 from tradewind.domain.orders.events import OrderEvent
 from tradewind.domain.orders.order import Order
-from tradewind.domain.orders.status import FINAL
+from tradewind.domain.orders.reports import VenueReport
 
-_CURRENT = """
-SELECT o.id, o.account_id, o.client_order_id, o.symbol, o.side, o.order_type, o.time_in_force,
-       o.stop_price, o.correlation_id, o.created_at,
-       COALESCE(v.qty, o.qty) AS qty, COALESCE(v.limit_price, o.limit_price) AS limit_price,
-       COALESCE(v.status, 'pending') AS status, COALESCE(v.filled_qty, 0) AS filled_qty,
-       v.filled_avg_price, v.reason, v.broker_order_id, COALESCE(v.updated_at, o.created_at) AS updated_at
-FROM orders o LEFT JOIN order_views v ON v.id = o.id
-"""
+_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 23))
+_SELECT = f"SELECT {LEDGER_COLUMNS} FROM orders"
 
 
 class PgAccountRepository:
@@ -55,9 +51,34 @@ class PgAccountRepository:
         row = await self._uow.conn.fetchrow("SELECT * FROM accounts WHERE token_hash = $1", token_hash)
         return None if row is None else _account(row)
 
+    async def next_seq(self, account_id: uuid.UUID, count: int = 1) -> int:
+        last = await self._uow.conn.fetchval(
+            "UPDATE accounts SET account_seq = account_seq + $2 WHERE id = $1 RETURNING account_seq",
+            account_id,
+            count,
+        )
+        if last is None:
+            raise LookupError(f"account {account_id} does not exist")
+        return int(last) - count + 1
+
 
 def _account(row: Any) -> Account:
     return Account(id=row["id"], name=row["name"], cash=row["cash"], created_at=row["created_at"])
+
+
+def outbox_rows(events: list[OrderEvent]) -> tuple[list[str], list[str], list[uuid.UUID], list[bytes]]:
+    topics: list[str] = []
+    keys: list[str] = []
+    ids: list[uuid.UUID] = []
+    payloads: list[bytes] = []
+    for event in events:
+        payload = event.to_json()
+        for topic in topics_for(event.type):
+            topics.append(topic)
+            keys.append(str(event.account_id))
+            ids.append(event.event_id)
+            payloads.append(payload)
+    return topics, keys, ids, payloads
 
 
 class PgOrderRepository:
@@ -66,69 +87,110 @@ class PgOrderRepository:
 
     async def add(self, order: Order) -> None:
         """Order row, its open-orders entry and its outbox rows: one statement, one round trip."""
-        events = order.events
         await self._uow.conn.execute(
             "WITH new_order AS ("
-            " INSERT INTO orders (id, account_id, client_order_id, symbol, side, qty, order_type, time_in_force,"
-            " limit_price, stop_price, correlation_id, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, account_id),"
+            f" INSERT INTO orders ({LEDGER_COLUMNS}) VALUES ({_PLACEHOLDERS}) RETURNING id, account_id),"
             " open_entry AS (INSERT INTO open_orders (order_id, account_id) SELECT id, account_id FROM new_order)"
             " INSERT INTO outbox (topic, key, event_id, payload)"
-            " SELECT * FROM unnest($13::text[], $14::text[], $15::uuid[], $16::bytea[])",
-            order.id,
-            order.account_id,
-            order.client_order_id,
-            order.symbol,
-            order.side.value,
-            order.qty,
-            order.order_type.value,
-            order.time_in_force.value,
-            order.limit_price,
-            order.stop_price,
-            order.correlation_id,
-            order.created_at,
-            [topic_for(e.type) for e in events],
-            [str(e.account_id) for e in events],
-            [e.event_id for e in events],
-            [e.to_json() for e in events],
+            " SELECT * FROM unnest($23::text[], $24::text[], $25::uuid[], $26::bytea[])",
+            *ledger_values(order),
+            *outbox_rows(order.events),
         )
 
-    async def record(self, order: Order) -> None:
-        await write_outbox(self._uow.conn, order.events)
+    async def save(self, order: Order) -> None:
+        """The order's state, its open entry (gone once final) and its outbox rows: one statement."""
+        await self._uow.conn.execute(
+            "WITH upd AS ("
+            " UPDATE orders SET qty = $2, limit_price = $3, status = $4, filled_qty = $5, filled_avg_price = $6,"
+            " reason = $7, broker_order_id = $8, updated_at = $9, order_seq = $10, pending_qty = $11,"
+            " pending_limit_price = $12 WHERE id = $1 RETURNING id),"
+            " closed AS (DELETE FROM open_orders WHERE order_id = $1 AND $13)"
+            " INSERT INTO outbox (topic, key, event_id, payload)"
+            " SELECT * FROM unnest($14::text[], $15::text[], $16::uuid[], $17::bytea[])",
+            order.id,
+            order.qty,
+            order.limit_price,
+            order.status.value,
+            order.filled_qty,
+            order.filled_avg_price,
+            order.reason,
+            order.broker_order_id,
+            order.updated_at,
+            order.order_seq,
+            order.pending_qty,
+            order.pending_limit_price,
+            order.is_final,
+            *outbox_rows(order.events),
+        )
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
-        row = await self._uow.conn.fetchrow(_CURRENT + " WHERE o.id = $1 AND o.account_id = $2", order_id, account_id)
+        row = await self._uow.conn.fetchrow(_SELECT + " WHERE id = $1 AND account_id = $2", order_id, account_id)
         return None if row is None else order_from_row(row)
 
     async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None:
         row = await self._uow.conn.fetchrow(
-            _CURRENT + " WHERE o.account_id = $1 AND o.client_order_id = $2", account_id, client_order_id
+            _SELECT + " WHERE account_id = $1 AND client_order_id = $2", account_id, client_order_id
         )
         return None if row is None else order_from_row(row)
 
     async def exposure(self, account_id: uuid.UUID) -> Exposure:
         conn = self._uow.conn
         totals = await conn.fetch(
-            "SELECT a.cash, f.symbol, f.qty, f.spent FROM accounts a"
-            " LEFT JOIN fill_totals f ON f.account_id = a.id WHERE a.id = $1",
+            "SELECT a.cash AS funding, p.symbol, p.qty, p.cash FROM accounts a"
+            " LEFT JOIN ledger_positions p ON p.account_id = a.id WHERE a.id = $1",
             account_id,
         )
-        cash = totals[0]["cash"] if totals else Decimal(0)
+        funding = totals[0]["funding"] if totals else Decimal(0)
         positions = {r["symbol"]: int(r["qty"]) for r in totals if r["symbol"] is not None and r["qty"]}
-        spent = sum((r["spent"] for r in totals if r["spent"] is not None), Decimal(0))
+        flows = sum((r["cash"] for r in totals if r["cash"] is not None), Decimal(0))
         rows = await conn.fetch(
-            _CURRENT + " JOIN open_orders oo ON oo.order_id = o.id WHERE oo.account_id = $1", account_id
+            f"SELECT {', '.join('o.' + c.strip() for c in LEDGER_COLUMNS.split(','))} FROM open_orders oo"
+            " JOIN orders o ON o.id = oo.order_id WHERE oo.account_id = $1",
+            account_id,
         )
-        open_orders = [order for order in map(order_from_row, rows) if order.status not in FINAL]
-        return Exposure(cash=cash - spent, positions=positions, open_orders=open_orders)
+        open_orders = [order_from_row(r).at_largest() for r in rows]
+        return Exposure(cash=funding + flows, positions=positions, open_orders=open_orders)
+
+    async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
+        await self._uow.conn.execute(
+            "INSERT INTO ledger_positions (account_id, symbol, qty, cash) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (account_id, symbol) DO UPDATE"
+            " SET qty = ledger_positions.qty + EXCLUDED.qty, cash = ledger_positions.cash + EXCLUDED.cash",
+            account_id,
+            symbol,
+            qty,
+            cash,
+        )
 
 
-async def write_outbox(conn: asyncpg.Connection, events: list[OrderEvent]) -> None:
-    if events:
-        await conn.executemany(
-            "INSERT INTO outbox (topic, key, event_id, payload) VALUES ($1, $2, $3, $4)",
-            [(topic_for(e.type), str(e.account_id), e.event_id, e.to_json()) for e in events],
+class PgReportJournal:
+    def __init__(self, uow: PgUnitOfWork) -> None:
+        self._uow = uow
+
+    async def seen(self, report_id: uuid.UUID) -> bool:
+        return bool(await self._uow.conn.fetchval("SELECT 1 FROM venue_reports WHERE report_id = $1", report_id))
+
+    async def record(self, report: VenueReport, *, outcome: str, account_seq: int | None, detail: str | None) -> None:
+        await self._uow.conn.execute(
+            "INSERT INTO venue_reports (report_id, account_id, order_id, kind, outcome, account_seq, detail, payload)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (report_id) DO NOTHING",
+            report.report_id,
+            report.account_id,
+            report.order_id,
+            report.kind.value,
+            outcome,
+            account_seq,
+            detail,
+            report.model_dump_json(),
         )
+
+    async def flagged(self, limit: int = 100) -> list[dict[str, object]]:
+        rows = await self._uow.conn.fetch(
+            "SELECT report_id, account_id, order_id, kind, detail, received_at FROM venue_reports"
+            " WHERE outcome = 'flagged' ORDER BY received_at DESC LIMIT $1",
+            limit,
+        )
+        return [dict(r) for r in rows]
 
 
 class PgUnitOfWork:
@@ -138,6 +200,7 @@ class PgUnitOfWork:
         self._pool = pool
         self.orders = PgOrderRepository(self)
         self.accounts = PgAccountRepository(self)
+        self.reports = PgReportJournal(self)
 
     async def __aenter__(self) -> Self:
         self.conn: asyncpg.Connection = await self._pool.acquire()
@@ -161,9 +224,11 @@ class PgUnitOfWork:
 
 
 class PgOrderLookup:
+    """One ledger read outside a unit of work: ``GET /orders/{id}`` reads its writes."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def find(self, order_id: uuid.UUID) -> Order | None:
-        row = await self._pool.fetchrow(_CURRENT + " WHERE o.id = $1", order_id)
+    async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
+        row = await self._pool.fetchrow(_SELECT + " WHERE id = $1 AND account_id = $2", order_id, account_id)
         return None if row is None else order_from_row(row)

@@ -1,109 +1,114 @@
-"""The order read model in PostgreSQL (``order_views``), idempotent by event id.
+"""The order read model in PostgreSQL (``order_views``), built from ``order.events`` only.
 
-One transaction per event: the idempotency record, the view change and the stream log rows
-commit together, under a per-order advisory lock, so redelivery and concurrent consumers
-converge on the same row. Order rules come from ``projections.apply`` (shared with the twin).
+One transaction per event, under a per-account advisory lock: the account's progress (the last
+``account_seq`` applied), the view change and the stream log rows commit together. An event at
+or below the progress is a redelivery: nothing changes and the entries it made are returned
+again. The stream log is keyed by ``(account_id, account_seq, part)``: the SSE id is the
+number the ledger gave the event, not a sequence of this table, so projection transactions
+committing in any order can never make a resuming stream skip an entry. Rules come from
+``projections.apply`` (shared with the in-memory twin).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from tradewind.adapters.aws.postgres.rows import ORDER_COLUMNS, VIEW_COLUMNS, order_from_row, view_values
+from tradewind.adapters.aws.postgres.rows import VIEW_COLUMNS, order_from_row, view_values
 from tradewind.application.ports import OrderLogEntry, OrderPage
 from tradewind.application.projections.apply import MAX_LIMIT, ProjectionMiss, apply_to_view
-from tradewind.domain.orders.events import OrderEvent, OrderSubmitted
+from tradewind.domain.errors import InvalidTransition, StaleReport
+from tradewind.domain.orders.events import OrderEvent
 from tradewind.domain.orders.order import Order
-from tradewind.domain.orders.status import FINAL, OrderSide
+from tradewind.domain.orders.status import FINAL
 
+log = logging.getLogger(__name__)
 CONSUMER = "order-projection"
 _FINAL = [s.value for s in FINAL]
 _UPSERT = f"""
 INSERT INTO order_views ({VIEW_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT (id) DO UPDATE SET qty = EXCLUDED.qty, limit_price = EXCLUDED.limit_price,
   status = EXCLUDED.status, filled_qty = EXCLUDED.filled_qty, filled_avg_price = EXCLUDED.filled_avg_price,
-  reason = EXCLUDED.reason, broker_order_id = EXCLUDED.broker_order_id, updated_at = EXCLUDED.updated_at
+  reason = EXCLUDED.reason, broker_order_id = EXCLUDED.broker_order_id, updated_at = EXCLUDED.updated_at,
+  order_seq = EXCLUDED.order_seq
 """
 
 
 def _entry(row: Any) -> OrderLogEntry:
     data = row["data"]
     return OrderLogEntry(
-        row["seq"], row["account_id"], row["kind"], json.loads(data) if isinstance(data, str) else data
+        row["seq"], row["account_id"], row["kind"], json.loads(data) if isinstance(data, str) else data, row["part"]
     )
 
 
 class PgOrderReadModel:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, consumer: str = CONSUMER) -> None:
         self._pool = pool
+        self._consumer = consumer
+        self.gaps = 0
+        self.misfits = 0
 
     async def apply(self, event: OrderEvent) -> list[OrderLogEntry]:
+        seq = event.account_seq
+        if seq is None:
+            self.misfits += 1
+            log.error("order event without account_seq skipped", extra={"event_id": str(event.event_id)})
+            return []
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", str(event.order_id))
-            seen = await conn.fetchval(
-                "SELECT entries FROM processed_events WHERE consumer = $1 AND event_id = $2",
-                CONSUMER,
-                event.event_id,
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", str(event.account_id))
+            last = await conn.fetchval(
+                "SELECT last_seq FROM projection_progress WHERE consumer = $1 AND account_id = $2",
+                self._consumer,
+                event.account_id,
             )
-            if seen is not None:
-                rows = await conn.fetch("SELECT * FROM order_event_log WHERE seq = ANY($1) ORDER BY seq", seen)
-                return [_entry(r) for r in rows]
-            row = await conn.fetchrow(f"SELECT {VIEW_COLUMNS} FROM order_views WHERE id = $1", event.order_id)
-            created = row is None
-            if row is not None:
-                view = order_from_row(row)
-            elif isinstance(event, OrderSubmitted):
-                view = Order.from_submitted(event)
-            elif (
-                write := await conn.fetchrow(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1", event.order_id)
-            ) is not None:
-                view = order_from_row(write)
-            else:
-                raise ProjectionMiss(f"order {event.order_id} is not known yet")
-            before_qty, before_cost = view.filled_qty, view.filled_qty * (view.filled_avg_price or Decimal(0))
-            produced = apply_to_view(view, event, created=created)
-            await conn.execute(_UPSERT, *view_values(view))
-            await self._keep_exposure(conn, view, before_qty, before_cost)
-            entries = []
-            for kind, data in produced:
-                seq = await conn.fetchval(
-                    "INSERT INTO order_event_log (account_id, kind, data) VALUES ($1, $2, $3::jsonb) RETURNING seq",
-                    view.account_id,
-                    kind,
-                    json.dumps(data),
+            if last is not None and seq <= last:
+                rows = await conn.fetch(
+                    "SELECT * FROM order_event_log WHERE account_id = $1 AND seq = $2 ORDER BY part",
+                    event.account_id,
+                    seq,
                 )
-                entries.append(OrderLogEntry(seq, view.account_id, kind, data))
+                return [_entry(r) for r in rows]
+            gap = seq > (last or 0) + 1
+            if gap:
+                self.gaps += 1
+                log.error(
+                    "gap in order.events: the view may miss events (rebuild it with tradewind replay)",
+                    extra={"account_id": str(event.account_id), "expected": (last or 0) + 1, "got": seq},
+                )
             await conn.execute(
-                "INSERT INTO processed_events (consumer, event_id, entries) VALUES ($1, $2, $3)",
-                CONSUMER,
-                event.event_id,
-                [e.seq for e in entries],
+                "INSERT INTO projection_progress (consumer, account_id, last_seq, gaps) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (consumer, account_id) DO UPDATE"
+                " SET last_seq = EXCLUDED.last_seq, gaps = projection_progress.gaps + EXCLUDED.gaps",
+                self._consumer,
+                event.account_id,
+                seq,
+                int(gap),
+            )
+            row = await conn.fetchrow(f"SELECT {VIEW_COLUMNS} FROM order_views WHERE id = $1", event.order_id)
+            try:
+                view, produced = apply_to_view(None if row is None else order_from_row(row), event)
+            except (ProjectionMiss, InvalidTransition, StaleReport) as exc:
+                self.misfits += 1
+                log.error(
+                    "order event does not fit the view; skipped",
+                    extra={"event_id": str(event.event_id), "error": str(exc)},
+                )
+                return []
+            await conn.execute(_UPSERT, *view_values(view))
+            entries = [
+                OrderLogEntry(seq, view.account_id, kind, data, part) for part, (kind, data) in enumerate(produced)
+            ]
+            await conn.executemany(
+                "INSERT INTO order_event_log (account_id, seq, part, kind, data) VALUES ($1, $2, $3, $4, $5::jsonb)"
+                " ON CONFLICT DO NOTHING",
+                [(e.account_id, e.seq, e.part, e.kind, json.dumps(e.data)) for e in entries],
             )
             return entries
-
-    @staticmethod
-    async def _keep_exposure(conn: asyncpg.Connection, view: Order, before_qty: int, before_cost: Decimal) -> None:
-        """Keep ``fill_totals`` and ``open_orders`` (what the risk check reads) in step with the view."""
-        if view.filled_qty != before_qty:
-            sign = 1 if view.side is OrderSide.BUY else -1
-            cost = view.filled_qty * (view.filled_avg_price or Decimal(0))
-            await conn.execute(
-                "INSERT INTO fill_totals (account_id, symbol, qty, spent) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (account_id, symbol) DO UPDATE"
-                " SET qty = fill_totals.qty + EXCLUDED.qty, spent = fill_totals.spent + EXCLUDED.spent",
-                view.account_id,
-                view.symbol,
-                sign * (view.filled_qty - before_qty),
-                sign * (cost - before_cost),
-            )
-        if view.status in FINAL:
-            await conn.execute("DELETE FROM open_orders WHERE order_id = $1", view.id)
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         row = await self._pool.fetchrow(
@@ -140,8 +145,12 @@ class PgOrderReadModel:
         return OrderPage(orders, str(orders[-1].id) if len(rows) > limit and orders else None)
 
     async def log_since(self, account_id: uuid.UUID, seq: int, limit: int = 500) -> list[OrderLogEntry]:
+        """Whole events after ``seq``: up to ``limit`` events (each one or two entries)."""
         rows = await self._pool.fetch(
-            "SELECT * FROM order_event_log WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            "SELECT * FROM order_event_log WHERE account_id = $1 AND seq > $2"
+            " AND seq <= (SELECT COALESCE(max(seq), 0) FROM (SELECT DISTINCT seq FROM order_event_log"
+            " WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3) AS page)"
+            " ORDER BY seq, part",
             account_id,
             seq,
             limit,

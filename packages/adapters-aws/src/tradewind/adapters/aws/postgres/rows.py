@@ -1,4 +1,4 @@
-"""Row <-> Order mapping shared by the write table and the read model."""
+"""Row <-> Order mapping shared by the ledger (``orders``) and the read model (``order_views``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ ORDER_COLUMNS = (
     "id, account_id, client_order_id, symbol, side, qty, order_type, time_in_force, limit_price, "
     "stop_price, correlation_id, created_at"
 )
-VIEW_COLUMNS = ORDER_COLUMNS + ", status, filled_qty, filled_avg_price, reason, broker_order_id, updated_at"
+VIEW_COLUMNS = ORDER_COLUMNS + ", status, filled_qty, filled_avg_price, reason, broker_order_id, updated_at, order_seq"
+LEDGER_COLUMNS = VIEW_COLUMNS + ", pending_qty, pending_limit_price, placed_qty"
 
 
 def order_from_row(row: Mapping[str, Any]) -> Order:
@@ -30,6 +31,7 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         correlation_id=row["correlation_id"],
         created_at=row["created_at"],
         updated_at=row.get("updated_at") or row["created_at"],
+        placed_qty=row.get("placed_qty") or row["qty"],
     )
     if row.get("status") is not None:
         order.status = OrderStatus(row["status"])
@@ -37,6 +39,9 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
         order.filled_avg_price = row["filled_avg_price"]
         order.reason = row["reason"]
         order.broker_order_id = row["broker_order_id"]
+        order.order_seq = row.get("order_seq") or 0
+    order.pending_qty = row.get("pending_qty")
+    order.pending_limit_price = row.get("pending_limit_price")
     return order
 
 
@@ -60,4 +65,9 @@ def view_values(o: Order) -> tuple[Any, ...]:
         o.reason,
         o.broker_order_id,
         o.updated_at,
+        o.order_seq,
     )
+
+
+def ledger_values(o: Order) -> tuple[Any, ...]:
+    return (*view_values(o), o.pending_qty, o.pending_limit_price, o.placed_qty)

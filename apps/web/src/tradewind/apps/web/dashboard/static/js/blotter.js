@@ -162,13 +162,23 @@ export class Blotter {
     return td;
   }
 
+  /** Show "pending_cancel"/"pending_replace" from the request's answer, unless the stream has
+   * already moved the order on meanwhile (the event can beat the HTTP answer to the page; a stale
+   * answer written over it would leave the row stuck in a pending state). */
+  showPending(id, before, status) {
+    const now = this.orders.get(id);
+    if (now && now.updated_at === before.updated_at && now.status === before.status) {
+      this.orders.set(id, { ...now, status });
+    }
+    this.render(id);
+  }
+
   async cancel(o, button) {
     button.disabled = true;
+    const before = this.orders.get(o.id) ?? o;
     try {
       const answer = await api("DELETE", `/api/v1/orders/${o.id}`);
-      const now = this.orders.get(o.id);
-      if (now && CANCELABLE.has(now.status)) this.orders.set(o.id, { ...now, status: answer.status });
-      this.render(o.id);
+      this.showPending(o.id, before, answer.status);
     } catch (err) {
       this.flashError(o.id, err);
     }
@@ -180,11 +190,10 @@ export class Blotter {
     if (limitPrice && limitPrice !== o.limit_price) body.limit_price = limitPrice;
     this.editing = null;
     if (Object.keys(body).length === 0) return this.render();
+    const before = this.orders.get(o.id) ?? o;
     try {
       const answer = await api("PATCH", `/api/v1/orders/${o.id}`, body);
-      const now = this.orders.get(o.id);
-      if (now && OPEN.has(now.status)) this.orders.set(o.id, { ...now, status: answer.status });
-      this.render(o.id);
+      this.showPending(o.id, before, answer.status);
     } catch (err) {
       this.flashError(o.id, err);
     }
