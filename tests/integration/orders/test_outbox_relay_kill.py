@@ -24,6 +24,7 @@ from .kafka_reading import read_key
 
 CHILD = Path(__file__).with_name("relay_child.py")
 N = 1000
+ROWS_PER_ORDER = 2  # order.submitted goes to order.commands and to order.events
 
 
 async def commit_orders(pool: asyncpg.Pool, n: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
@@ -76,20 +77,24 @@ async def test_a_relay_killed_mid_batch_loses_and_reorders_nothing(
     finally:
         first.kill()
         first.wait()
-    assert await sent_count(pg_pool, account_id) < N, "the relay was killed before it finished"
+    assert await sent_count(pg_pool, account_id) < N * ROWS_PER_ORDER, "the relay was killed before it finished"
 
     second = start_relay(local_settings)
     try:
 
         async def all_sent() -> bool:
-            return await sent_count(pg_pool, account_id) == N
+            return await sent_count(pg_pool, account_id) == N * ROWS_PER_ORDER
 
         await eventually(all_sent, timeout=60, what="the restarted relay to publish everything")
     finally:
         second.terminate()
         second.wait()
 
-    payloads = await read_key(local_settings.kafka_bootstrap, "order.submitted", str(account_id))
+    for topic in ("order.commands", "order.events"):
+        payloads = await read_key(local_settings.kafka_bootstrap, topic, str(account_id))
+        assert len(payloads) >= N  # duplicates are allowed (at least once) ...
+        assert in_first_seen_order(payloads) == [str(e) for e in event_ids]  # ... loss and reordering are not
+    payloads = await read_key(local_settings.kafka_bootstrap, "order.commands", str(account_id))
     assert len(payloads) >= N  # duplicates are allowed (at least once) ...
     assert in_first_seen_order(payloads) == [str(e) for e in event_ids]  # ... loss and reordering are not
 
@@ -102,7 +107,7 @@ async def test_two_relays_never_publish_out_of_order(
     try:
 
         async def all_sent() -> bool:
-            return await sent_count(pg_pool, account_id) == 100
+            return await sent_count(pg_pool, account_id) == 100 * ROWS_PER_ORDER
 
         await eventually(all_sent, timeout=60, what="one of two relays to publish everything")
     finally:
@@ -110,5 +115,5 @@ async def test_two_relays_never_publish_out_of_order(
             relay.terminate()
         for relay in relays:
             relay.wait()
-    payloads = await read_key(local_settings.kafka_bootstrap, "order.submitted", str(account_id))
+    payloads = await read_key(local_settings.kafka_bootstrap, "order.events", str(account_id))
     assert in_first_seen_order(payloads) == [str(e) for e in event_ids]

@@ -1,5 +1,5 @@
-"""The worker on real servers: fills on Kafka into the DynamoDB positions view (A, B, A applied
-once, flips right), ``position.updated`` published and archived, every event archived to S3 as
+"""The worker on real servers: fills on ``order.events`` into the DynamoDB positions view (A, B, A
+applied once: the redelivered A carries an ``account_seq`` the position has already applied; flips right), ``position.updated`` published and archived, every event archived to S3 as
 Parquet within the flush interval; then the positions and orders views rebuilt from nothing,
 from the audit archive and from Kafka, equal the live ones; and SQL runs over the archive."""
 
@@ -15,7 +15,7 @@ import pytest
 from tradewind.adapters.aws.audit.parquet import ParquetAuditArchive
 from tradewind.adapters.aws.kafka.publisher import KafkaEventPublisher
 from tradewind.adapters.aws.settings import Settings
-from tradewind.application.topics import ORDER_FILLED, ORDER_SUBMITTED
+from tradewind.application.topics import ORDER_EVENTS
 from tradewind.apps.cli.replay import audit_query, replay
 from tradewind.apps.worker.main import WorkerProcess, build_container
 from tradewind.domain.clock import utcnow
@@ -102,11 +102,13 @@ async def test_fills_become_positions_and_every_view_rebuilds_equal(
     publisher = KafkaEventPublisher(settings.kafka_bootstrap)
     await publisher.start()
     try:
-        stream: list[tuple[str, OrderEvent]] = [(ORDER_SUBMITTED, o) for o in orders]
-        stream += [(ORDER_FILLED, fills[0]), (ORDER_FILLED, fills[1]), (ORDER_FILLED, fills[0])]  # A, B, A
-        stream += [(ORDER_FILLED, f) for f in fills[2:]]
-        for topic, event in stream:
-            await publisher.publish(topic, str(account), event.to_json())
+        # As the ledger numbers them: the submissions 1-4, the fills 5-8.
+        numbered: list[OrderEvent] = [o.numbered(1, i) for i, o in enumerate(orders, start=1)]
+        numbered += [f.numbered(2, i) for i, f in enumerate(fills, start=5)]
+        a, b = numbered[4], numbered[5]
+        stream = [*numbered[:4], a, b, a, *numbered[6:]]  # A, B, A: a redelivery of A after B
+        for event in stream:
+            await publisher.publish(ORDER_EVENTS, str(account), event.to_json())
     finally:
         await publisher.stop()
     positions = process.adapters.positions()
