@@ -56,7 +56,9 @@ async def quote(client: httpx.AsyncClient, token: str, symbol: str) -> dict[str,
     return found
 
 
-async def settled(client: httpx.AsyncClient, token: str, order_id: str, *, status: set[str] | None = None) -> dict[str, Any]:
+async def settled(
+    client: httpx.AsyncClient, token: str, order_id: str, *, status: set[str] | None = None
+) -> dict[str, Any]:
     async def done() -> dict[str, Any] | None:
         order: dict[str, Any] = (await client.get(f"/api/v1/orders/{order_id}", headers=auth(token))).json()
         return order if order["status"] in (status or FINAL) else None
@@ -95,7 +97,14 @@ async def test_read_your_writes_and_client_order_id_reuse(trader: Any) -> None:
 async def test_an_amend_racing_its_submit_is_applied_or_refused_never_lost(trader: Any) -> None:
     client, token = trader
     for i in range(15):
-        body = {"symbol": "AAPL", "side": "buy", "qty": 2, "type": "limit", "limit_price": "1.00", "time_in_force": "gtc"}
+        body = {
+            "symbol": "AAPL",
+            "side": "buy",
+            "qty": 2,
+            "type": "limit",
+            "limit_price": "1.00",
+            "time_in_force": "gtc",
+        }
         order = (await client.post("/api/v1/orders", json=body, headers=auth(token))).json()
         amend = await client.patch(f"/api/v1/orders/{order['id']}", json={"qty": 7 + i}, headers=auth(token))
         if amend.status_code == 202:

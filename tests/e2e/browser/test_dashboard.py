@@ -1,6 +1,7 @@
 """The trader's dashboard in a real headless Chromium, on the ``local`` stack (three processes,
 real PostgreSQL, Redis and Kafka): sign in, quotes move, a market order fills and its position
-appears, a limit order is amended and canceled, a risk rejection shows inline, sign-out is final.
+appears, a limit order is canceled and another amended, a risk rejection shows inline, sign-out is
+final.
 Network drops under a live page: test_dashboard_reconnect.py.
 
 Every wait is a condition with a deadline (Playwright's ``expect``), never a sleep.
@@ -83,6 +84,22 @@ async def test_limit_order_is_placed_then_canceled(desk: Desk) -> None:
     await expect(page.locator(f'{by_id("blotter")} tr[data-symbol="AAPL"]')).to_have_count(0, timeout=WAIT_MS)
     await page.click(f'{by_id("blotter-filter")} [data-filter="all"]')
     await expect(row).to_have_attribute("data-status", "canceled", timeout=WAIT_MS)
+
+
+async def test_limit_order_is_amended_from_the_blotter(desk: Desk) -> None:
+    page = desk.page
+    await ticket(desk, qty=4, type_="limit", limit="1.00")
+    row = page.locator(f'{by_id("blotter")} tr[data-symbol="AAPL"]').first
+    await expect(row).to_have_attribute("data-status", "accepted", timeout=WAIT_MS)
+
+    await row.locator(by_id("amend")).click()
+    await row.locator(by_id("amend-qty")).fill("6")
+    await row.locator(by_id("amend-limit")).fill("1.25")
+    await row.locator(by_id("amend-save")).click()
+    await expect(row.locator("td").nth(4)).to_have_text("6", timeout=WAIT_MS)  # qty
+    await expect(row.locator("td").nth(6)).to_have_text("1.25", timeout=WAIT_MS)  # limit
+    await expect(row).to_have_attribute("data-status", "accepted", timeout=WAIT_MS)
+    await expect(row.locator(".reason")).to_have_count(0)  # no error shown in the row
 
 
 async def test_a_risk_rejection_is_shown_inline(desk: Desk) -> None:
