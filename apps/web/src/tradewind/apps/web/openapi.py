@@ -58,12 +58,23 @@ _ERRORS: dict[int, tuple[str, list[Example]]] = {
         [
             _example("order_not_cancelable", "order 7c9e6679-... is filled and cannot be canceled"),
             _example("order_not_amendable", "qty must stay above the 10 shares already filled", field="qty"),
+            _example(
+                "order_not_amendable",
+                "order 7c9e6679-... is not yet acknowledged by the venue; amend it once it is accepted",
+            ),
         ],
     ),
     422: (
         "The request is not valid (`field` names the culprit) or a risk rule refused the order (`rule`).",
         [
             _example("invalid_order", "qty must be a positive integer", field="qty"),
+            _example(
+                "client_order_id_reused",
+                "client_order_id 'k1' was already used for order 7c9e6679-..., with a different symbol, side, "
+                "quantity, type, price or time in force",
+                field="client_order_id",
+                order_id="7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            ),
             _example("risk_rejected", "order notional 300000 exceeds the 250000 limit", rule="max_order_notional"),
             _example("risk_rejected", "no current price for MSFT", rule="price_missing"),
             _example("invalid_request", "Validation failed for GET /api/v1/orders: limit", field="limit"),
