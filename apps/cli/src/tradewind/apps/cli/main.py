@@ -29,6 +29,8 @@ app.add_typer(market, name="market")
 app.add_typer(contracts, name="contracts")
 audit = typer.Typer(help="The audit archive (Parquet on S3): SQL over it.")
 app.add_typer(audit, name="audit")
+ledger = typer.Typer(help="The OMS ledger: venue reports it kept but could not apply.")
+app.add_typer(ledger, name="ledger")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -178,6 +180,29 @@ def replay(
         typer.echo(f"  differs: {line}")
     typer.echo("equal to the live view" if not report.differences else f"{len(report.differences)} difference(s)")
     raise typer.Exit(1 if report.differences else 0)
+
+
+@ledger.command("flagged")
+def ledger_flagged(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50) -> None:
+    """Venue reports the ledger kept and flagged (unknown order, a move the transition table does
+    not have, a fill that adds nothing): one JSON line each; exit 1 when there are any."""
+    from tradewind.adapters.aws.containers import build_adapters
+
+    async def read() -> list[dict[str, object]]:
+        adapters: Any = build_adapters(_settings())
+        await adapters.lifecycle().start(kafka=False)
+        try:
+            async with adapters.uow() as uow:
+                flagged: list[dict[str, object]] = await uow.reports.flagged(limit)
+                return flagged
+        finally:
+            await adapters.lifecycle().stop()
+
+    rows = asyncio.run(read())
+    for row in rows:
+        typer.echo(json.dumps(row, default=str))
+    typer.echo(f"{len(rows)} flagged report(s)", err=True)
+    raise typer.Exit(1 if rows else 0)
 
 
 @audit.command("query")
