@@ -19,12 +19,12 @@ from tradewind.adapters.aws.memory.log import MemoryLogOffsets, MemoryPartitione
 from tradewind.adapters.aws.memory.objects import MemoryObjectStore
 from tradewind.application.audit.archiver import AuditArchiver
 from tradewind.application.audit.ports import TopicPartition
-from tradewind.application.topics import DEAD_LETTER, ORDER_FILLED, ORDER_SUBMITTED
+from tradewind.application.topics import DEAD_LETTER, ORDER_EVENTS, RISK_EVENTS
 from tradewind.domain.orders.events import OrderFilled
 from tradewind.domain.orders.status import OrderSide
 
 Eventually = Callable[..., Awaitable[Any]]
-TOPICS = [ORDER_SUBMITTED, ORDER_FILLED, DEAD_LETTER]
+TOPICS = [ORDER_EVENTS, RISK_EVENTS, DEAD_LETTER]
 DAY1 = datetime(2026, 3, 1, 23, 59, 59, tzinfo=UTC)
 
 
@@ -59,7 +59,7 @@ class Stack:
         log = MemoryPartitionedLog(self.bus, self.offsets, TOPICS, "audit")
         return AuditArchiver(log, self.archive, group="audit", **kw)
 
-    async def publish(self, *events: OrderFilled, topic: str = ORDER_FILLED) -> None:
+    async def publish(self, *events: OrderFilled, topic: str = ORDER_EVENTS) -> None:
         for e in events:
             await self.bus.publish(topic, str(e.account_id), e.to_json())
 
@@ -69,7 +69,7 @@ class Stack:
     async def archived_ids(self) -> list[str]:
         return sorted([r.event_id for k in self.files() for r in await self.archive.read(k)])
 
-    def committed(self, topic: str = ORDER_FILLED) -> int | None:
+    def committed(self, topic: str = ORDER_EVENTS) -> int | None:
         return self.offsets.committed.get(("audit", (topic, 0)))
 
 
@@ -192,7 +192,7 @@ async def test_a_redelivered_batch_is_cut_the_same_and_duplicates_nothing(eventu
 async def test_junk_and_dead_letters_are_archived_under_their_own_types(eventually: Eventually) -> None:
     stack = Stack()
     dead = filled()
-    await stack.bus.publish(ORDER_SUBMITTED, "k", b"\xff not json")
+    await stack.bus.publish(ORDER_EVENTS, "k", b"\xff not json")
     await stack.publish(dead, topic=DEAD_LETTER)
     await run_until(stack.archiver(max_events=2, max_age=3600), lambda: stack.committed(DEAD_LETTER) == 1, eventually)
     types = sorted(f.split("/")[2] for f in stack.files())

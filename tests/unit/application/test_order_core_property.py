@@ -293,7 +293,7 @@ def test_an_impossible_report_is_kept_and_flagged_not_applied() -> None:
         await platform.run(("report", report(v, ReportKind.NEW)))
         v.cum, v.cost, v.ended = 10, Decimal(1000), True
         await platform.run(("report", report(v, ReportKind.FILL, last_qty=10, last_price=PRICE)))
-        late = report(v, ReportKind.NEW)  # an acknowledgement after the order filled: not in the table
+        late = report(v, ReportKind.CANCELED)  # a cancel after the order filled: not in the table
         await platform.run(("report", late))
         assert platform.store.orders[order_id].status.value == "filled"
         kept = platform.store.reports[late.report_id]

@@ -1,21 +1,24 @@
-"""The order projection on the in-memory read model: each event applied once however often it is
-delivered, any delivery order converging, and the trader's queries (list, page, stream log)."""
+"""The order projection on the in-memory read model: events arrive numbered by the OMS ledger, in
+``account_seq`` order per account. A number already applied is a redelivery (nothing changes, the
+same entries are returned), a skipped number is a gap (counted, and the event applied), an event
+that does not fit the view is a misfit (counted and skipped). Then the trader's queries (list,
+page, stream log)."""
 
 from __future__ import annotations
 
-import itertools
-import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tradewind.adapters.aws.memory.bus import MemoryBus
 from tradewind.adapters.aws.memory.notifier import MemoryNotifier
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
+from tradewind.application.ports import OrderLogEntry
 from tradewind.application.projections.order_projection import OrderProjection
 from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.events import (
@@ -24,12 +27,14 @@ from tradewind.domain.orders.events import (
     OrderAmendRequested,
     OrderBrokerUnavailable,
     OrderCanceled,
+    OrderCancelRejected,
     OrderCancelRequested,
     OrderEvent,
     OrderExpired,
     OrderFilled,
     OrderRejected,
     OrderReplaced,
+    OrderReplaceRejected,
     OrderSubmitted,
     OrderUnknown,
 )
@@ -41,22 +46,46 @@ ALICE, BOB = uuid.uuid4(), uuid.uuid4()
 T0 = utcnow()
 
 
+class Numbering:
+    """What the OMS ledger does to each event it writes: ``order_seq`` per order, ``account_seq``
+    gap-free per account, in the order written."""
+
+    def __init__(self) -> None:
+        self.order_seqs: dict[uuid.UUID, int] = {}
+        self.account_seqs: dict[uuid.UUID, int] = {}
+
+    def __call__(self, event: OrderEvent) -> OrderEvent:
+        order_seq = self.order_seqs[event.order_id] = self.order_seqs.get(event.order_id, 0) + 1
+        account_seq = self.account_seqs[event.account_id] = self.account_seqs.get(event.account_id, 0) + 1
+        return event.numbered(order_seq, account_seq)
+
+
 class Pipeline:
     def __init__(self) -> None:
         self.store = MemoryStore()
         self.read_model = MemoryOrderReadModel(self.store)
         self.notifier = MemoryNotifier()
-        self.dead_letter = MemoryBus()
         self.notified: list[dict[str, Any]] = []
         self.notifier.listen(self._heard)
-        self.project = OrderProjection(self.read_model, self.notifier, self.dead_letter)
+        self.project = OrderProjection(self.read_model, self.notifier)
+        self.number = Numbering()
 
     async def _heard(self, message: dict[str, Any]) -> None:
         self.notified.append(message)
 
-    async def deliver(self, *events: OrderEvent) -> None:
+    async def deliver(self, *events: OrderEvent) -> list[OrderEvent]:
+        """Number each event as the ledger would, then deliver it; returns the numbered events."""
+        numbered = [self.number(event) for event in events]
+        for event in numbered:
+            await self.project(event)
+        return numbered
+
+    async def redeliver(self, *events: OrderEvent) -> None:
         for event in events:
             await self.project(event)
+
+    def log(self, account: uuid.UUID = ALICE) -> list[OrderLogEntry]:
+        return list(self.store.log.get(account, []))
 
     async def view(self, order_id: uuid.UUID, account: uuid.UUID = ALICE) -> Order:
         view = await self.read_model.get(account, order_id)
@@ -104,12 +133,12 @@ class Script:
     def accepted(self) -> OrderAccepted:
         return OrderAccepted(**self._env(1), broker_order_id="P-1")
 
-    def filled(self, cum: int, avg: str) -> OrderFilled:
+    def filled(self, cum: int, avg: str, last: int | None = None) -> OrderFilled:
         return OrderFilled(
             **self._env(2 + cum),
             fill_id=f"f-{cum}",
             side=OrderSide.BUY,
-            fill_qty=cum,
+            fill_qty=cum if last is None else last,
             fill_price=Decimal(avg),
             cum_qty=cum,
             avg_price=Decimal(avg),
@@ -142,6 +171,12 @@ class Script:
     def broker_unavailable(self) -> OrderBrokerUnavailable:
         return OrderBrokerUnavailable(**self._env(1), reason="broker down")
 
+    def cancel_rejected(self) -> OrderCancelRejected:
+        return OrderCancelRejected(**self._env(4), reason="too late to cancel")
+
+    def replace_rejected(self) -> OrderReplaceRejected:
+        return OrderReplaceRejected(**self._env(4), reason="venue refused")
+
 
 # event type -> (events before it, the event, the status it leads to)
 CASES = {
@@ -163,6 +198,16 @@ CASES = {
         lambda s: s.replaced(),
         S.ACCEPTED,
     ),
+    "order.cancel_rejected": (
+        lambda s: [s.submitted(), s.accepted(), s.cancel_requested()],
+        lambda s: s.cancel_rejected(),
+        S.ACCEPTED,
+    ),
+    "order.replace_rejected": (
+        lambda s: [s.submitted(), s.accepted(), s.amend_requested()],
+        lambda s: s.replace_rejected(),
+        S.ACCEPTED,
+    ),
     "order.canceled": (lambda s: [s.submitted(), s.accepted()], lambda s: s.canceled(), S.CANCELED),
     "order.rejected": (lambda s: [s.submitted()], lambda s: s.rejected(), S.REJECTED),
     "order.expired": (lambda s: [s.submitted(), s.accepted()], lambda s: s.expired(), S.EXPIRED),
@@ -180,72 +225,166 @@ async def test_an_event_delivered_twice_is_applied_once(event_type: str) -> None
     before, make, status = CASES[event_type]
     script, p = Script(), Pipeline()
     await p.deliver(*before(script))
-    event = make(script)
-    log_before = len(p.store.log)
+    log_before = len(p.log())
 
-    await p.project(event)
+    [event] = await p.deliver(make(script))
     view = await p.view(script.order_id)
-    assert view.status is status
-    first_log = list(p.store.log)
-    assert len(first_log) > log_before
-    first_heard = [m["seq"] for m in p.notified]
+    assert view.status is status and view.order_seq == event.order_seq
+    first_log = p.log()
+    made = first_log[log_before:]
+    assert made and {e.seq for e in made} == {event.account_seq}
+    heard = len(p.notified)
 
-    await p.project(event)  # redelivered
-    assert p.store.log == first_log
+    await p.redeliver(event)
+    assert p.log() == first_log
     assert await p.view(script.order_id) == view
-    assert await p.read_model.apply(event) == first_log[log_before:]  # same entries, same seqs
-    heard_again = [m["seq"] for m in p.notified[len(first_heard) :]]
-    assert heard_again == [e.seq for e in first_log[log_before:]]  # may be re-notified, same seq
+    assert await p.read_model.apply(event) == made  # the same entries, with the same seq
+    assert [m["seq"] for m in p.notified[heard:]] == [e.seq for e in made]  # announced again, same seq
+    assert (p.read_model.gaps, p.read_model.misfits) == (0, 0)
 
 
 async def test_a_redelivered_fill_is_one_fill_entry() -> None:
     script, p = Script(), Pipeline()
-    fill = script.filled(100, "99.5")
-    await p.deliver(script.submitted(), script.accepted(), fill, fill, fill)
-    fills = [e for e in p.store.log if e.kind == "fill"]
+    _, _, fill = await p.deliver(script.submitted(), script.accepted(), script.filled(100, "99.5"))
+    await p.redeliver(fill, fill)
+    fills = [e for e in p.log() if e.kind == "fill"]
     assert len(fills) == 1 and fills[0].data["qty"] == 100 and fills[0].data["price"] == "99.5"
     view = await p.view(script.order_id)
     assert (view.status, view.filled_qty, view.filled_avg_price) == (S.FILLED, 100, Decimal("99.5"))
 
 
-async def test_any_delivery_order_converges_on_the_in_order_view() -> None:
-    script = Script()
-    events: list[OrderEvent] = [
-        script.submitted(),
-        script.accepted(),
-        script.filled(60, "99"),
-        script.filled(100, "99.4"),
-    ]
-    in_order = Pipeline()
-    await in_order.deliver(*events)
-    expected = await in_order.view(script.order_id)
-    assert (expected.status, expected.filled_qty, expected.filled_avg_price) == (S.FILLED, 100, Decimal("99.4"))
-
-    for permutation in itertools.permutations(events):
-        p = Pipeline()
-        # the order row is committed before its first event is published, so a view can start
-        # from it when the submission is not the first event to arrive
-        p.store.orders[script.order_id] = Order.from_submitted(script.submitted())
-        await p.deliver(*permutation, *permutation)
-        assert await p.view(script.order_id) == expected, [e.type for e in permutation]
-        assert len([e for e in p.store.log if e.kind == "fill"]) == 2
-
-
-async def test_an_event_for_an_order_never_committed_goes_to_dead_letter() -> None:
+async def test_an_older_event_redelivered_after_later_ones_changes_nothing() -> None:
+    """Kafka rewinds a partition after a rebalance: what was applied is not applied again, even
+    when it would still fit (an accepted after a partial fill would be a legal move)."""
     script, p = Script(), Pipeline()
-    await p.deliver(script.accepted())
-    [(key, payload)] = p.dead_letter.records("dead_letter")
-    assert key == "order-projection"
-    assert json.loads(payload)["type"] == "order.accepted"
-    assert json.loads(payload)["order_id"] == str(script.order_id)
-    assert p.store.views == {} and p.store.log == [] and p.notified == []
+    submitted, accepted, fill = await p.deliver(script.submitted(), script.accepted(), script.filled(60, "99"))
+    view, log = await p.view(script.order_id), p.log()
+    assert await p.read_model.apply(accepted) == [e for e in log if e.seq == accepted.account_seq]
+    await p.redeliver(submitted, accepted)
+    assert await p.view(script.order_id) == view and p.log() == log
+    assert p.store.view_progress[ALICE] == fill.account_seq
 
 
-async def test_a_fill_after_cancel_shows_as_filled() -> None:
+async def test_the_same_number_is_a_redelivery_whatever_the_event() -> None:
+    """Dedupe is by ``account_seq``, not by event id: the ledger never gives one number twice."""
     script, p = Script(), Pipeline()
-    await p.deliver(script.submitted(), script.accepted(), script.canceled(), script.filled(100, "99"))
+    _, accepted = await p.deliver(script.submitted(), script.accepted())
     view = await p.view(script.order_id)
-    assert (view.status, view.filled_qty) == (S.FILLED, 100)
+    impostor = script.canceled().numbered(3, accepted.account_seq or 0)
+    assert await p.read_model.apply(impostor) == [e for e in p.log() if e.seq == accepted.account_seq]
+    assert await p.view(script.order_id) == view and view.status is S.ACCEPTED
+
+
+async def test_a_gap_is_counted_and_the_event_applied() -> None:
+    script, p = Script(), Pipeline()
+    await p.deliver(script.submitted())
+    p.number(script.accepted())  # numbered by the ledger, lost on the way
+    [fill] = await p.deliver(script.filled(60, "99"))
+    assert p.read_model.gaps == 1 and p.read_model.misfits == 0
+    view = await p.view(script.order_id)
+    assert (view.status, view.filled_qty) == (S.PARTIALLY_FILLED, 60)  # pending -> partially_filled is legal
+    assert [e.seq for e in p.log()] == [1, 3, 3] and p.store.view_progress[ALICE] == fill.account_seq
+
+
+async def test_gaps_are_per_account() -> None:
+    mine, theirs, p = Script(), Script(account=BOB), Pipeline()
+    await p.deliver(mine.submitted(), theirs.submitted(), mine.accepted(), theirs.accepted())
+    assert p.read_model.gaps == 0
+    assert (p.store.view_progress[ALICE], p.store.view_progress[BOB]) == (2, 2)
+
+
+async def test_an_event_for_an_order_the_view_does_not_have_is_a_misfit_and_skipped() -> None:
+    script, p = Script(), Pipeline()
+    [accepted] = await p.deliver(script.accepted())
+    assert p.read_model.misfits == 1 and p.read_model.gaps == 0
+    assert p.store.views == {} and p.log() == [] and p.notified == []
+    assert await p.read_model.apply(accepted) == []  # redelivered: still nothing, not counted again
+    assert p.read_model.misfits == 1
+
+
+async def test_an_event_that_does_not_fit_the_view_is_a_misfit_and_the_next_ones_still_apply() -> None:
+    script, p = Script(), Pipeline()
+    await p.deliver(script.submitted(), script.filled(100, "99"))
+    view = await p.view(script.order_id)
+    await p.deliver(script.canceled())  # a cancel of a filled order: not in the table
+    assert p.read_model.misfits == 1 and await p.view(script.order_id) == view
+    other = Script()
+    await p.deliver(other.submitted())
+    assert (await p.view(other.order_id)).status is S.PENDING and p.read_model.gaps == 0
+
+
+async def test_an_unnumbered_event_is_a_misfit() -> None:
+    script, p = Script(), Pipeline()
+    await p.project(script.submitted())  # not written by the ledger
+    assert p.read_model.misfits == 1 and p.store.views == {} and p.notified == []
+
+
+async def test_a_fill_after_cancel_is_counted_and_the_order_stays_canceled() -> None:
+    script, p = Script(), Pipeline()
+    await p.deliver(script.submitted(), script.accepted(), script.canceled(), script.filled(40, "99"))
+    view = await p.view(script.order_id)
+    assert (view.status, view.filled_qty) == (S.CANCELED, 40)
+    assert [e.kind for e in p.log()][-2:] == ["fill", "order"]
+    await p.deliver(script.filled(100, "99", last=60))
+    assert (await p.view(script.order_id)).status is S.FILLED
+
+
+async def test_a_fill_then_its_order_share_the_events_seq() -> None:
+    script, p = Script(), Pipeline()
+    *_, fill = await p.deliver(script.submitted(), script.accepted(), script.filled(60, "99"))
+    entries = [e for e in p.log() if e.seq == fill.account_seq]
+    assert [(e.kind, e.part) for e in entries] == [("fill", 0), ("order", 1)]
+    assert entries[1].data["status"] == "partially_filled" and entries[0].data["cum_qty"] == 60
+    assert [(m["kind"], m["seq"]) for m in p.notified[-2:]] == [("fill", fill.account_seq), ("order", fill.account_seq)]
+
+
+# -- redelivery of any prefix, at any point, gives the in-order view ----------------------------------
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    sizes=st.lists(st.integers(1, 50), min_size=1, max_size=5),
+    rewinds=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), max_size=5),
+    cancel_at=st.none() | st.integers(0, 5),
+)
+async def test_kafka_rewinds_never_change_the_view_or_the_log(
+    sizes: list[int], rewinds: list[tuple[int, int]], cancel_at: int | None
+) -> None:
+    """The ledger's events of one order, delivered in order, with the consumer rewound any number
+    of times (after a crash or a rebalance it reads again from an older offset): the view and the
+    stream log are exactly those of one in-order delivery."""
+    script = Script(qty=sum(sizes))
+    events: list[OrderEvent] = [script.submitted(), script.accepted()]
+    cum = 0
+    for i, size in enumerate(sizes):
+        if cancel_at == i:
+            events.append(script.canceled())
+        cum += size
+        events.append(script.filled(cum, str(99 + i), last=size))
+    numbering = Numbering()
+    numbered = [numbering(e) for e in events]
+
+    in_order = Pipeline()
+    await in_order.redeliver(*numbered)
+    expected = await in_order.view(script.order_id)
+    assert expected.filled_qty == sum(sizes) and expected.status is S.FILLED
+
+    delivery: list[OrderEvent] = []
+    position = 0
+    for upto, back in sorted(rewinds):
+        upto = min(upto, len(numbered))
+        delivery += numbered[position:upto] if upto > position else []
+        position = max(position, upto)
+        position_back = max(position - back, 0)
+        delivery += numbered[position_back:position]  # the rewind: these come again
+    delivery += numbered[position:]
+
+    p = Pipeline()
+    await p.redeliver(*delivery)
+    assert await p.view(script.order_id) == expected
+    assert p.log() == in_order.log()
+    assert (p.read_model.gaps, p.read_model.misfits) == (0, 0)
+    assert [m["seq"] for m in p.notified if m["kind"] == "order"][-1] == numbered[-1].account_seq
 
 
 # -- queries -------------------------------------------------------------------------------------
@@ -320,9 +459,31 @@ async def test_log_since_returns_later_entries_of_that_account_only() -> None:
     all_mine = await p.read_model.log_since(ALICE, 0)
     assert [e.account_id for e in all_mine] == [ALICE] * len(all_mine)
     assert [e.kind for e in all_mine] == ["order", "order", "fill", "order"]
-    assert [e.seq for e in all_mine] == sorted(e.seq for e in all_mine)
-    later = await p.read_model.log_since(ALICE, all_mine[1].seq)
-    assert later == all_mine[2:]
+    assert [e.seq for e in all_mine] == [1, 2, 3, 3]  # the account's own numbers
+    later = await p.read_model.log_since(ALICE, all_mine[0].seq)
+    assert later == all_mine[1:]
     assert await p.read_model.log_since(ALICE, all_mine[-1].seq) == []
     assert [e.data["status"] for e in await p.read_model.log_since(BOB, 0)] == ["pending", "accepted"]
-    assert len(await p.read_model.log_since(ALICE, 0, limit=2)) == 2
+
+
+async def test_log_since_pages_by_whole_events() -> None:
+    """``limit`` counts events, not entries: a page never ends between a fill and its order, and
+    paging on with the last entry's seq walks the whole log once, however long it is."""
+    script, p = Script(qty=1000), Pipeline()
+    await p.deliver(script.submitted(), script.accepted())
+    for cum in range(100, 1001, 100):
+        await p.deliver(script.filled(cum, "99", last=100))  # 10 fills: two entries each
+    everything = await p.read_model.log_since(ALICE, 0, limit=10_000)
+    assert len(everything) == 2 + 2 * 10
+
+    page = await p.read_model.log_since(ALICE, 0, limit=3)
+    assert [(e.seq, e.kind) for e in page] == [(1, "order"), (2, "order"), (3, "fill"), (3, "order")]
+
+    walked: list[OrderLogEntry] = []
+    seq = 0
+    while batch := await p.read_model.log_since(ALICE, seq, limit=2):
+        assert len({e.seq for e in batch}) <= 2
+        assert batch[-1].kind == "order"  # whole events only
+        walked += batch
+        seq = batch[-1].seq
+    assert walked == everything

@@ -14,18 +14,20 @@ from typing import Any
 
 import pytest
 
-from tradewind.adapters.aws.memory.orders import MemoryUnitOfWork
+from tradewind.adapters.aws.memory.orders import MemoryOrderLookup, MemoryUnitOfWork
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
-from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.application.accounts.users import CreateUser
 from tradewind.application.orders.amend_order import AmendOrderHandler
 from tradewind.application.orders.cancel_order import CancelOrderHandler
+from tradewind.application.orders.ledger import OrderLedger
 from tradewind.application.orders.place_order import AccountNotFound, Placed, PlaceOrderHandler
 from tradewind.application.risk.check import RiskCheck
 from tradewind.application.risk.rules import MaxConcentration, MaxOrderNotional, RiskContext, RiskRule
+from tradewind.application.topics import ORDER_COMMANDS, ORDER_EVENTS
 from tradewind.domain.clock import utcnow
 from tradewind.domain.errors import (
+    ClientOrderIdReused,
     OrderNotAmendable,
     OrderNotCancelable,
     OrderNotFound,
@@ -34,8 +36,8 @@ from tradewind.domain.errors import (
 )
 from tradewind.domain.market import Quote
 from tradewind.domain.orders.commands import AmendOrder, CancelOrder, parse_place_order
-from tradewind.domain.orders.events import OrderAccepted, OrderFilled, OrderRejected
 from tradewind.domain.orders.order import Order
+from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 from tradewind.domain.orders.status import OrderStatus
 
 CASH = "100000"  # with AAPL at 100: the 20 % concentration cap is 200 shares
@@ -90,29 +92,42 @@ class Desk:
     def outbox(self) -> list[dict[str, Any]]:
         return [{"topic": r.topic, **json.loads(r.payload)} for r in self.store.outbox]
 
+    def events(self) -> list[dict[str, Any]]:
+        """The ``order.events`` rows of the outbox: one per order event, numbered."""
+        return [row for row in self.outbox() if row["topic"] == ORDER_EVENTS]
+
+    async def report(self, order: Order, kind: ReportKind, exec_id: str | None = None, **fields: Any) -> None:
+        """What the venue says, through the OMS ledger (the one writer of orders after the command side)."""
+        exec_id = exec_id or f"{kind.value}-{uuid.uuid4().hex[:8]}"
+        report = VenueReport(
+            report_id=report_id_for(order.id, exec_id),
+            account_id=order.account_id,
+            order_id=order.id,
+            kind=kind,
+            exec_id=exec_id,
+            broker_order_id="P-1",
+            symbol=order.symbol,
+            side=order.side,
+            **{"order_qty": order.qty, **fields},
+        )
+        await OrderLedger(self.uow)(report)
+        assert self.store.reports[report.report_id]["outcome"] == "applied", self.store.reports[report.report_id]
+
+    async def ack(self, order: Order) -> None:
+        await self.report(order, ReportKind.NEW, leaves_qty=order.qty)
+
     async def fill(self, order: Order, qty: int, price: str) -> None:
-        """What the projection does when the broker reports: the view moves, the row stays."""
-        read_model = MemoryOrderReadModel(self.store)
-        common = {
-            "correlation_id": order.correlation_id,
-            "account_id": order.account_id,
-            "order_id": order.id,
-            "symbol": order.symbol,
-        }
-        await read_model.apply(OrderAccepted(**common, broker_order_id="P-1"))
-        await read_model.apply(
-            OrderFilled(
-                **common,
-                fill_id=f"f-{qty}",
-                side=order.side,
-                fill_qty=qty,
-                fill_price=Decimal(price),
-                cum_qty=qty,
-                avg_price=Decimal(price),
-                leaves_qty=order.qty - qty,
-                order_qty=order.qty,
-                broker_order_id="P-1",
-            )
+        """The venue acknowledges the order and fills ``qty`` at ``price``: the ledger's position and
+        cash move (risk reads them), the order stays open for the rest."""
+        await self.ack(order)
+        await self.report(
+            order,
+            ReportKind.FILL,
+            cum_qty=qty,
+            leaves_qty=order.qty - qty,
+            last_qty=qty,
+            last_price=Decimal(price),
+            avg_price=Decimal(price),
         )
 
 
@@ -140,17 +155,59 @@ async def test_place_commits_the_order_and_exactly_one_submitted_event(desk: Des
     placed = await desk.place(qty=10, client_order_id="c-1")
     assert placed.created and placed.order.status is OrderStatus.PENDING
     assert list(desk.store.orders) == [placed.order.id]
-    [row] = desk.outbox()
-    assert row["topic"] == "order.submitted" and row["type"] == "order.submitted"
-    assert row["order_id"] == str(placed.order.id) and row["client_order_id"] == "c-1"
-    assert row["account_id"] == str(desk.account_id) and row["qty"] == 10
+    assert desk.store.open_orders[desk.account_id] == {placed.order.id}
+    command, event = desk.outbox()  # one event, to the gateway and to the projections
+    assert (command["topic"], event["topic"]) == (ORDER_COMMANDS, ORDER_EVENTS)
+    assert {k: v for k, v in command.items() if k != "topic"} == {k: v for k, v in event.items() if k != "topic"}
+    assert event["type"] == "order.submitted"
+    assert event["order_id"] == str(placed.order.id) and event["client_order_id"] == "c-1"
+    assert event["account_id"] == str(desk.account_id) and event["qty"] == 10
+    assert (event["order_seq"], event["account_seq"]) == (1, 1)  # numbered by the ledger
+    assert {r.key for r in desk.store.outbox} == {str(desk.account_id)}  # keyed by account
+    assert placed.order.order_seq == 1 and desk.store.orders[placed.order.id].order_seq == 1
+
+
+async def test_the_order_is_readable_from_the_ledger_as_soon_as_it_is_placed(desk: Desk) -> None:
+    """Read your writes: the lookup behind GET /orders/{id} reads the ledger, not the projection."""
+    placed = await desk.place(qty=10, client_order_id="c-1")
+    found = await MemoryOrderLookup(desk.store).get(desk.account_id, placed.order.id)
+    assert found is not None and (found.id, found.status, found.qty) == (placed.order.id, OrderStatus.PENDING, 10)
+    assert desk.store.views == {}  # nothing projected yet
+    assert await MemoryOrderLookup(desk.store).get(desk.other_account_id, placed.order.id) is None
 
 
 async def test_a_retried_client_order_id_returns_the_same_order_and_writes_nothing(desk: Desk) -> None:
     first = await desk.place(qty=10, client_order_id="c-1")
     again = await desk.place(qty=10, client_order_id="c-1")
     assert again.created is False and again.order.id == first.order.id
-    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 1
+    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 2
+    assert desk.store.account_seqs[desk.account_id] == 1  # no number spent on the retry
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [{"qty": 11}, {"side": "sell"}, {"symbol": "MSFT"}, {"type": "limit", "limit_price": "99"}],
+    ids=["qty", "side", "symbol", "type"],
+)
+async def test_the_same_client_order_id_with_another_order_is_refused_naming_the_first(
+    desk: Desk, changed: dict[str, Any]
+) -> None:
+    first = await desk.place(qty=10, client_order_id="c-1")
+    with pytest.raises(ClientOrderIdReused) as caught:
+        await desk.place(**{"qty": 10, "client_order_id": "c-1", **changed})
+    assert caught.value.code == "client_order_id_reused" and caught.value.field == "client_order_id"
+    assert caught.value.order_id == str(first.order.id) and str(first.order.id) in caught.value.detail
+    assert list(desk.store.orders) == [first.order.id] and len(desk.store.outbox) == 2
+
+
+async def test_a_retry_is_judged_on_the_order_as_placed_not_as_amended(desk: Desk) -> None:
+    first = await desk.place(qty=10, client_order_id="c-1")
+    await desk.ack(first.order)
+    await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, first.order.id, qty=20))
+    again = await desk.place(qty=10, client_order_id="c-1")
+    assert again.created is False and again.order.id == first.order.id
+    with pytest.raises(ClientOrderIdReused):
+        await desk.place(qty=20, client_order_id="c-1")
 
 
 async def test_the_same_client_order_id_in_another_account_is_another_order(desk: Desk) -> None:
@@ -187,7 +244,46 @@ async def test_open_orders_count_towards_exposure(desk: Desk) -> None:
     with pytest.raises(RiskRejected) as caught:
         await desk.place(qty=150)  # together: 300 shares, over it
     assert caught.value.rule == "max_concentration"
-    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 1
+    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 2
+
+
+async def test_a_pending_amend_counts_at_its_larger_size_for_a_new_order(desk: Desk) -> None:
+    """The issue's race: amend a resting order to 15 % of the portfolio, then place a new 15 %
+    order at once. The amend is not confirmed yet, but risk counts it at 150 shares from the
+    amend's commit on, so the second order breaches the 20 % rule and is refused."""
+    resting = await desk.place(qty=10, type="limit", limit_price="100")
+    await desk.ack(resting.order)
+    amended = await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, resting.order.id, qty=150))
+    assert (amended.status, amended.qty, amended.pending_qty) == (OrderStatus.PENDING_REPLACE, 10, 150)
+    exposure = await desk.uow().orders.exposure(desk.account_id)
+    assert [o.qty for o in exposure.open_orders] == [150]
+    with pytest.raises(RiskRejected) as caught:
+        await desk.place(qty=150)  # 150 + 150 shares; at the old size it would be 10 + 150, under the cap
+    assert caught.value.rule == "max_concentration"
+    assert len(desk.store.orders) == 1
+    await desk.report(resting.order, ReportKind.REPLACE_REJECTED, leaves_qty=10, reason="venue refused")
+    assert (await desk.place(qty=150)).created  # the venue said no: back at 10 shares
+
+
+async def test_an_amend_down_counts_at_the_old_size_until_the_venue_confirms_it(desk: Desk) -> None:
+    resting = await desk.place(qty=150, type="limit", limit_price="100")
+    await desk.ack(resting.order)
+    await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, resting.order.id, qty=50))
+    with pytest.raises(RiskRejected):
+        await desk.place(qty=100)  # 150 (until confirmed) + 100 > 200
+    await desk.report(resting.order, ReportKind.REPLACED, order_qty=50, leaves_qty=50, limit_price=Decimal("100"))
+    assert desk.store.orders[resting.order.id].qty == 50
+    assert (await desk.place(qty=100)).created  # 50 + 100 <= 200
+
+
+async def test_a_refused_amend_counts_at_the_old_size_again(desk: Desk) -> None:
+    resting = await desk.place(qty=50, type="limit", limit_price="100")
+    await desk.ack(resting.order)
+    await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, resting.order.id, qty=150))
+    await desk.report(resting.order, ReportKind.REPLACE_REJECTED, leaves_qty=50, reason="venue refused")
+    row = desk.store.orders[resting.order.id]
+    assert (row.status, row.qty, row.pending_qty) == (OrderStatus.ACCEPTED, 50, None)
+    assert (await desk.place(qty=149)).created  # 50 + 149 shares at 100.01 <= 20,000
 
 
 async def test_concurrent_orders_cannot_jointly_breach_a_limit_each_passes_alone(desk: Desk) -> None:
@@ -198,7 +294,20 @@ async def test_concurrent_orders_cannot_jointly_breach_a_limit_each_passes_alone
     rejected = [r for r in results if isinstance(r, RiskRejected)]
     assert (len(placed), len(rejected)) == (1, 1), results
     assert rejected[0].rule == "max_concentration"
-    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 1
+    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 2
+
+
+async def test_fills_applied_by_the_ledger_move_the_positions_and_cash_risk_reads(desk: Desk) -> None:
+    bought = await desk.place(qty=150)
+    await desk.fill(bought.order, 100, "100")
+    exposure = await desk.uow().orders.exposure(desk.account_id)
+    assert exposure.positions == {"AAPL": 100} and exposure.cash == Decimal(CASH) - 10000
+    assert [(o.id, o.leaves_qty) for o in exposure.open_orders] == [(bought.order.id, 50)]
+    sold = await desk.place(qty=40, side="sell")
+    await desk.fill(sold.order, 40, "101")
+    exposure = await desk.uow().orders.exposure(desk.account_id)
+    assert exposure.positions == {"AAPL": 60} and exposure.cash == Decimal(CASH) - 10000 + 4040
+    assert type(exposure.cash) is Decimal
 
 
 async def test_a_reducing_sell_is_allowed_when_the_name_is_already_over_the_cap(desk: Desk) -> None:
@@ -272,25 +381,33 @@ async def test_a_failed_check_releases_the_account_lock(desk: Desk) -> None:
 async def test_cancel_writes_a_cancel_requested_event(desk: Desk) -> None:
     placed = await desk.place(qty=10)
     order = await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, placed.order.id))
-    assert order.id == placed.order.id
-    submitted, cancel = desk.outbox()
-    assert (cancel["topic"], cancel["type"]) == ("order.canceled", "order.cancel_requested")
+    assert order.id == placed.order.id and order.status is OrderStatus.PENDING_CANCEL
+    assert desk.store.orders[order.id].status is OrderStatus.PENDING_CANCEL  # the ledger's status
+    submitted, _, command, cancel = desk.outbox()
+    assert (command["topic"], cancel["topic"]) == (ORDER_COMMANDS, ORDER_EVENTS)
+    assert command["event_id"] == cancel["event_id"] and cancel["type"] == "order.cancel_requested"
     assert cancel["order_id"] == str(placed.order.id)
     assert cancel["correlation_id"] == submitted["correlation_id"]
+    assert (cancel["order_seq"], cancel["account_seq"]) == (2, 2)
+
+
+async def test_a_second_cancel_while_one_is_in_flight_is_refused(desk: Desk) -> None:
+    placed = await desk.place(qty=10)
+    await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, placed.order.id))
+    with pytest.raises(OrderNotCancelable, match="in flight"):
+        await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, placed.order.id))
+    assert len(desk.store.outbox) == 4
 
 
 async def test_a_final_order_is_not_cancelable(desk: Desk) -> None:
     placed = await desk.place(qty=10)
     o = placed.order
-    await MemoryOrderReadModel(desk.store).apply(
-        OrderRejected(
-            correlation_id=o.correlation_id, account_id=o.account_id, order_id=o.id, symbol=o.symbol, reason="no"
-        )
-    )
+    await desk.report(o, ReportKind.REJECTED, reason="no")
+    assert desk.store.orders[o.id].status is OrderStatus.REJECTED and desk.store.open_orders[desk.account_id] == set()
     with pytest.raises(OrderNotCancelable) as caught:
         await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, o.id))
     assert caught.value.code == "order_not_cancelable"
-    assert len(desk.store.outbox) == 1
+    assert len(desk.store.outbox) == 3  # the submission (two rows) and the rejection
 
 
 async def test_another_accounts_order_is_not_found(desk: Desk) -> None:
@@ -299,7 +416,7 @@ async def test_another_accounts_order_is_not_found(desk: Desk) -> None:
         await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, theirs.order.id))
     with pytest.raises(OrderNotFound):
         await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, theirs.order.id, qty=5))
-    assert len(desk.store.outbox) == 1
+    assert len(desk.store.outbox) == 2
 
 
 # -- amend -------------------------------------------------------------------------------------------
@@ -307,11 +424,26 @@ async def test_another_accounts_order_is_not_found(desk: Desk) -> None:
 
 async def test_amend_writes_an_amend_requested_event(desk: Desk) -> None:
     placed = await desk.place(qty=10, type="limit", limit_price="99")
+    await desk.ack(placed.order)
     amend = AmendOrder(desk.account_id, placed.order.id, qty=20, limit_price=Decimal("98.5"))
-    await AmendOrderHandler(desk.uow, desk.risk())(amend)
-    _, row = desk.outbox()
-    assert (row["topic"], row["type"]) == ("order.amended", "order.amend_requested")
+    order = await AmendOrderHandler(desk.uow, desk.risk())(amend)
+    assert (order.status, order.pending_qty, order.pending_limit_price) == (
+        OrderStatus.PENDING_REPLACE,
+        20,
+        Decimal("98.5"),
+    )
+    *_, command, row = desk.outbox()
+    assert (command["topic"], row["topic"]) == (ORDER_COMMANDS, ORDER_EVENTS)
+    assert command["event_id"] == row["event_id"] and row["type"] == "order.amend_requested"
     assert row["qty"] == 20 and row["limit_price"] == "98.5"
+    assert [e["account_seq"] for e in desk.events()] == [1, 2, 3]  # submitted, accepted, amend: gap-free
+
+
+async def test_an_order_not_yet_acknowledged_cannot_be_amended(desk: Desk) -> None:
+    placed = await desk.place(qty=10, type="limit", limit_price="99")
+    with pytest.raises(OrderNotAmendable, match="not yet acknowledged"):
+        await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=20))
+    assert desk.store.orders[placed.order.id].status is OrderStatus.PENDING and len(desk.store.outbox) == 2
 
 
 async def test_amend_below_the_filled_qty_is_refused(desk: Desk) -> None:
@@ -320,12 +452,15 @@ async def test_amend_below_the_filled_qty_is_refused(desk: Desk) -> None:
     with pytest.raises(OrderNotAmendable) as caught:
         await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=50))
     assert caught.value.field == "qty"
-    assert len(desk.store.outbox) == 1
+    assert len(desk.store.outbox) == 4  # submission (two rows), accepted, filled: no amend
 
 
 async def test_an_amend_that_breaches_a_limit_is_rejected_and_writes_nothing(desk: Desk) -> None:
     placed = await desk.place(qty=100, type="limit", limit_price="100")
+    await desk.ack(placed.order)
     with pytest.raises(RiskRejected) as caught:
         await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=300))
     assert caught.value.rule == "max_concentration"
-    assert len(desk.store.outbox) == 1
+    assert len(desk.store.outbox) == 3
+    row = desk.store.orders[placed.order.id]
+    assert (row.status, row.qty, row.pending_qty) == (OrderStatus.ACCEPTED, 100, None)

@@ -21,9 +21,12 @@ from tradewind.domain.orders.events import OrderAccepted, OrderFilled
 from tradewind.domain.orders.status import OrderSide
 
 
-def fill(account_id: uuid.UUID, side: str = "buy", qty: int = 10, price: str = "100") -> OrderFilled:
+def fill(
+    account_id: uuid.UUID, side: str = "buy", qty: int = 10, price: str = "100", *, seq: int | None = 1
+) -> OrderFilled:
+    """A fill as the OMS ledger writes it to ``order.events``: numbered (``account_seq`` = ``seq``)."""
     order_id = uuid.uuid4()
-    return OrderFilled(
+    event = OrderFilled(
         account_id=account_id,
         correlation_id=order_id,
         order_id=order_id,
@@ -39,6 +42,7 @@ def fill(account_id: uuid.UUID, side: str = "buy", qty: int = 10, price: str = "
         order_qty=qty,
         broker_order_id="B-1",
     )
+    return event if seq is None else event.numbered(1, seq)  # type: ignore[return-value]
 
 
 def service() -> tuple[PositionService, MemoryPositionStore, MemoryBus, list[dict[str, object]], MemoryPriceCache]:
@@ -85,6 +89,44 @@ async def test_a_redelivery_changes_nothing_and_repeats_the_same_announcement() 
     first, second = bus.records(POSITION_UPDATED)
     assert first == second  # same event id, same content: downstream dedupes
     assert (positions.applied, positions.duplicates, positions.lag.count) == (1, 1, 1)
+
+
+async def test_a_fill_numbered_at_or_below_the_positions_last_seq_changes_nothing() -> None:
+    """Fills arrive in ``account_seq`` order: a lower number is one already applied, whatever its
+    event id (a replayed partition), so it is not counted again."""
+    positions, store, bus, _, _ = service()
+    account = uuid.uuid4()
+    await positions(fill(account, qty=10, seq=3))
+    await positions(fill(account, qty=5, seq=5))
+    position = await store.get(account, "AAPL")
+    assert position is not None and (position.qty, position.version) == (15, 2)
+
+    await positions(fill(account, qty=7, seq=4))  # older than the last applied
+    await positions(fill(account, qty=7, seq=5))  # same number, another event: still a redelivery
+    position = await store.get(account, "AAPL")
+    assert position is not None and (position.qty, position.version) == (15, 2)
+    assert (positions.applied, positions.duplicates) == (2, 2)
+    assert [json.loads(p)["qty"] for _, p in bus.records(POSITION_UPDATED)] == [10, 15, 15, 15]
+
+
+async def test_sells_reduce_the_position_in_seq_order() -> None:
+    positions, store, _, _, _ = service()
+    account = uuid.uuid4()
+    await positions(fill(account, qty=10, price="100", seq=1))
+    await positions(fill(account, "sell", qty=4, price="110", seq=2))
+    position = await store.get(account, "AAPL")
+    assert position is not None and position.qty == 6 and position.realized_pl == Decimal("40")
+
+
+async def test_an_unnumbered_fill_goes_to_the_dead_letter_and_changes_nothing() -> None:
+    positions, store, bus, _, _ = service()
+    account = uuid.uuid4()
+    event = fill(account, seq=None)
+    await positions(event)
+    assert await store.list(account) == [] and bus.records(POSITION_UPDATED) == []
+    [(key, payload)] = bus.records(DEAD_LETTER)
+    assert key == "positions" and json.loads(payload)["event_id"] == str(event.event_id)
+    assert positions.applied == 0
 
 
 async def test_events_other_than_fills_are_ignored() -> None:

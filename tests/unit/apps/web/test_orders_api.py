@@ -4,6 +4,7 @@ written on bad input, auth scoping. The full flow to ``filled`` runs in the e2e 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -15,9 +16,12 @@ from litestar.testing import AsyncTestClient
 from tradewind.adapters.aws.containers import build_adapters
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.accounts.users import CreateUser
+from tradewind.application.orders.ledger import OrderLedger
+from tradewind.application.topics import ORDER_COMMANDS, ORDER_EVENTS
 from tradewind.apps.web.main import build_app
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
+from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 
 ALICE, BOB = "alice-token", "bob-token"
 
@@ -48,6 +52,32 @@ def outbox_size(adapters: Any) -> int:
     return len(adapters.store().outbox)
 
 
+def commands(adapters: Any) -> list[dict[str, Any]]:
+    """What the gateway will read: the ``order.commands`` rows of the outbox."""
+    return [json.loads(row.payload) for row in adapters.store().outbox if row.topic == ORDER_COMMANDS]
+
+
+async def venue_acknowledges(adapters: Any, order_id: str) -> None:
+    """The venue's ack, through the OMS ledger (as the worker does with ``execution.reports``)."""
+    order = adapters.store().orders[uuid.UUID(order_id)]
+    exec_id = f"new-{order_id}"
+    await OrderLedger(adapters.uow)(
+        VenueReport(
+            report_id=report_id_for(order.id, exec_id),
+            account_id=order.account_id,
+            order_id=order.id,
+            kind=ReportKind.NEW,
+            exec_id=exec_id,
+            broker_order_id="P-1",
+            symbol=order.symbol,
+            side=order.side,
+            order_qty=order.qty,
+            leaves_qty=order.qty,
+        )
+    )
+    assert adapters.store().orders[order.id].status == "accepted"
+
+
 async def test_place_answers_202_pending_with_correlation_id(env: Any) -> None:
     client, adapters = env
     r = await client.post(
@@ -67,9 +97,28 @@ async def test_place_answers_202_pending_with_correlation_id(env: Any) -> None:
     body = r.json()
     assert body["status"] == "pending" and body["limit_price"] == "99.50" and body["qty"] == 10
     assert body["correlation_id"] == r.headers["x-correlation-id"]
-    assert outbox_size(adapters) == 1
-    payload = json.loads(adapters.store().outbox[0].payload)
+    command, event = adapters.store().outbox  # one event, to the gateway and to the projections
+    assert (command.topic, event.topic) == (ORDER_COMMANDS, ORDER_EVENTS)
+    assert command.payload == event.payload and command.key == event.key
+    payload = json.loads(event.payload)
     assert payload["type"] == "order.submitted" and payload["limit_price"] == "99.50"
+    assert payload["order_id"] == body["id"]
+    assert (payload["order_seq"], payload["account_seq"]) == (1, 1)
+
+
+async def test_an_order_is_found_by_id_right_after_its_202(env: Any) -> None:
+    """Read your writes: GET /orders/{id} reads the ledger, so it does not wait for the projection."""
+    client, adapters = env
+    r = await client.post(
+        "/api/v1/orders",
+        headers=auth(ALICE),
+        json={"symbol": "AAPL", "side": "buy", "qty": 4, "type": "limit", "limit_price": "90"},
+    )
+    assert r.status_code == 202
+    got = await client.get(f"/api/v1/orders/{r.json()['id']}", headers=auth(ALICE))
+    assert got.status_code == 200, got.text
+    assert got.json() == r.json()
+    assert adapters.store().views == {}  # nothing projected yet: the answer came from the ledger
 
 
 async def test_a_retried_client_order_id_returns_the_same_order(env: Any) -> None:
@@ -79,9 +128,23 @@ async def test_a_retried_client_order_id_returns_the_same_order(env: Any) -> Non
     second = await client.post("/api/v1/orders", headers=auth(ALICE), json=order)
     assert (first.status_code, second.status_code) == (202, 200)
     assert first.json()["id"] == second.json()["id"]
-    assert outbox_size(adapters) == 1
+    assert outbox_size(adapters) == 2
     other = await client.post("/api/v1/orders", headers=auth(BOB), json=order)  # per account
     assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
+
+
+async def test_a_reused_client_order_id_with_another_order_is_422_naming_the_first(env: Any) -> None:
+    client, adapters = env
+    order = {"symbol": "AAPL", "side": "buy", "qty": 5, "type": "market", "client_order_id": "mine-1"}
+    first = await client.post("/api/v1/orders", headers=auth(ALICE), json=order)
+    assert first.status_code == 202
+    for change in ({"qty": 6}, {"side": "sell"}, {"type": "limit", "limit_price": "90"}):
+        r = await client.post("/api/v1/orders", headers=auth(ALICE), json={**order, **change})
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["error"] == "client_order_id_reused" and body["field"] == "client_order_id"
+        assert body["order_id"] == first.json()["id"] and first.json()["id"] in body["detail"]
+    assert outbox_size(adapters) == 2 and len(adapters.store().orders) == 1
 
 
 BAD = [
@@ -173,7 +236,8 @@ async def test_another_accounts_order_is_404_for_get_cancel_and_amend(env: Any) 
     assert (await client.patch(f"/api/v1/orders/{order_id}", headers=auth(BOB), json={"qty": 2})).status_code == 404
     assert (await client.get(f"/api/v1/orders/{order_id}", headers=auth(BOB))).status_code == 404
     assert (await client.get("/api/v1/orders/not-a-uuid", headers=auth(ALICE))).status_code == 404
-    assert outbox_size(adapters) == 1
+    assert (await client.get(f"/api/v1/orders/{order_id}", headers=auth(ALICE))).status_code == 200
+    assert outbox_size(adapters) == 2
 
 
 async def test_cancel_and_amend_write_requests_to_the_outbox(env: Any) -> None:
@@ -184,14 +248,33 @@ async def test_cancel_and_amend_write_requests_to_the_outbox(env: Any) -> None:
         json={"symbol": "AAPL", "side": "buy", "qty": 3, "type": "limit", "limit_price": "90"},
     )
     order_id = r.json()["id"]
+    early = await client.patch(f"/api/v1/orders/{order_id}", headers=auth(ALICE), json={"limit_price": "91"})
+    assert early.status_code == 409 and early.json()["error"] == "order_not_amendable"  # not acknowledged yet
+    await venue_acknowledges(adapters, order_id)
+
     amend = await client.patch(f"/api/v1/orders/{order_id}", headers=auth(ALICE), json={"limit_price": "91"})
     assert amend.status_code == 202 and amend.json()["status"] == "pending_replace"
+    assert amend.json()["limit_price"] == "90"  # until the venue confirms
     bad = await client.patch(f"/api/v1/orders/{order_id}", headers=auth(ALICE), json={"qty": 0})
     assert bad.status_code == 422 and bad.json()["field"] == "qty"
     cancel = await client.delete(f"/api/v1/orders/{order_id}", headers=auth(ALICE))
     assert cancel.status_code == 202 and cancel.json()["status"] == "pending_cancel"
-    types = [json.loads(row.payload)["type"] for row in adapters.store().outbox]
-    assert types == ["order.submitted", "order.amend_requested", "order.cancel_requested"]
+    got = await client.get(f"/api/v1/orders/{order_id}", headers=auth(ALICE))
+    assert got.json()["status"] == "pending_cancel"  # the ledger's status: the answer was not patched
+    again = await client.delete(f"/api/v1/orders/{order_id}", headers=auth(ALICE))
+    assert again.status_code == 409 and again.json()["error"] == "order_not_cancelable"
+    assert [c["type"] for c in commands(adapters)] == [
+        "order.submitted",
+        "order.amend_requested",
+        "order.cancel_requested",
+    ]
+    events = [json.loads(row.payload) for row in adapters.store().outbox if row.topic == ORDER_EVENTS]
+    assert [(e["type"], e["account_seq"]) for e in events] == [
+        ("order.submitted", 1),
+        ("order.accepted", 2),
+        ("order.amend_requested", 3),
+        ("order.cancel_requested", 4),
+    ]
 
 
 async def test_list_validates_status(env: Any) -> None:
@@ -223,7 +306,7 @@ async def test_too_many_orders_answer_429_with_retry_after() -> None:
         assert codes == [202, 202, 429]
         r = await client.post("/api/v1/orders", headers=auth("carol"), json=body)
         assert r.status_code == 429 and r.json()["error"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
-    assert len(adapters.store().outbox) == 2
+    assert len(commands(adapters)) == 2
 
 
 async def test_the_correlation_id_is_the_callers_or_a_generated_one(env: Any) -> None:

@@ -3,6 +3,7 @@ flag, buying power held back by open buys, 4xx naming the field, and owner-only 
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -23,6 +24,8 @@ from tradewind.domain.orders.status import OrderSide
 
 D = Decimal
 ALICE, BOB = "alice-token", "bob-token"
+#: the OMS ledger numbers every event of an account; fills reach the positions view in that order
+ACCOUNT_SEQ = itertools.count(1)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -36,26 +39,28 @@ async def quote(adapters: Any, symbol: str, last: str, age: float = 0.0) -> None
 
 async def fill(
     adapters: Any, account_id: uuid.UUID, symbol: str, side: str, qty: int, price: str, age: float = 0.0
-) -> None:
+) -> OrderFilled:
+    """A fill as the ledger numbers it, applied to the positions view (the position service's job)."""
     order_id = uuid.uuid4()
-    await adapters.positions().apply_fill(
-        OrderFilled(
-            account_id=account_id,
-            correlation_id=order_id,
-            order_id=order_id,
-            symbol=symbol,
-            fill_id=f"E-{order_id.hex[:6]}",
-            side=OrderSide(side),
-            fill_qty=qty,
-            fill_price=D(price),
-            cum_qty=qty,
-            avg_price=D(price),
-            leaves_qty=0,
-            order_qty=qty,
-            broker_order_id="B",
-            occurred_at=utcnow() - timedelta(seconds=age),
-        )
-    )
+    event = OrderFilled(
+        account_id=account_id,
+        correlation_id=order_id,
+        order_id=order_id,
+        symbol=symbol,
+        fill_id=f"E-{order_id.hex[:6]}",
+        side=OrderSide(side),
+        fill_qty=qty,
+        fill_price=D(price),
+        cum_qty=qty,
+        avg_price=D(price),
+        leaves_qty=0,
+        order_qty=qty,
+        broker_order_id="B",
+        occurred_at=utcnow() - timedelta(seconds=age),
+    ).numbered(1, next(ACCOUNT_SEQ))
+    assert isinstance(event, OrderFilled)
+    await adapters.positions().apply_fill(event)
+    return event
 
 
 @pytest.fixture
@@ -160,6 +165,19 @@ async def test_a_flat_position_keeps_its_realized_pl_and_leaves_the_list(env: An
     assert (await client.get("/api/v1/positions", headers=auth(ALICE))).json() == []
     xom = (await client.get("/api/v1/positions/XOM", headers=auth(ALICE))).json()
     assert (xom["qty"], xom["side"], xom["realized_pl"], xom["avg_entry_price"]) == (0, "flat", "12.5", None)
+
+
+async def test_a_redelivered_fill_does_not_move_the_account(env: Any) -> None:
+    client, adapters, alice = env
+    first = await fill(adapters, alice, "AAPL", "buy", 10, "100")
+    await quote(adapters, "AAPL", "100")
+    before = (await client.get("/api/v1/account", headers=auth(ALICE))).json()
+    await adapters.positions().apply_fill(first)  # redelivered: the same account_seq
+    after = (await client.get("/api/v1/account", headers=auth(ALICE))).json()
+    drop = {"as_of"}  # when the answer was made
+    assert {k: v for k, v in after.items() if k not in drop} == {k: v for k, v in before.items() if k not in drop}
+    assert D(after["cash"]) == D(100000) - 1000
+    assert (await client.get("/api/v1/positions/AAPL", headers=auth(ALICE))).json()["qty"] == 10
 
 
 async def test_errors_name_the_field_and_traders_see_only_their_own(env: Any) -> None:

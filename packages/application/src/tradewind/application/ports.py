@@ -112,14 +112,13 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 class OrderLogEntry:
     """One applied order event as the trader's stream shows it. ``seq`` is the event's
     ``account_seq`` (the SSE ``id``); an event may show as several entries (a fill, then its
-    order), told apart by ``part``; ``last`` marks the entry that completes the event."""
+    order, which completes it), told apart by ``part``."""
 
     seq: int
     account_id: uuid.UUID
     kind: str  # "order" or "fill"
     data: dict[str, object]
     part: int = 0
-    last: bool = True
 
 
 @dataclass(frozen=True, slots=True)

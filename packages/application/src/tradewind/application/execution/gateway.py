@@ -107,4 +107,6 @@ class BrokerGateway:
             waiters = self._waiters.get(client_order_id, [])
             if waiter in waiters:
                 waiters.remove(waiter)
+            if not waiters:  # an order the broker never answers must not leave its key behind
+                self._waiters.pop(client_order_id, None)
             return False

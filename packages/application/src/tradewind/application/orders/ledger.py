@@ -24,7 +24,7 @@ from tradewind.application.orders.translate import to_order_event
 from tradewind.application.ports import UnitOfWork, UnitOfWorkFactory
 from tradewind.domain.errors import InvalidTransition, StaleReport
 from tradewind.domain.orders.events import OrderFilled
-from tradewind.domain.orders.reports import VenueReport
+from tradewind.domain.orders.reports import ReportKind, VenueReport
 from tradewind.domain.orders.status import OrderSide
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,10 @@ class OrderLedger:
             try:
                 order.apply(event)
             except (InvalidTransition, StaleReport) as exc:
-                if report.reconciliation:
+                late_ack = report.kind is ReportKind.NEW and (order.is_final or order.broker_order_id is not None)
+                if report.reconciliation or late_ack:
+                    # Nothing new: reconciliation (or the venue's own late acknowledgement of an
+                    # order reconciliation already settled) told what the ledger has.
                     self.ignored += 1
                     await uow.reports.record(report, outcome="ignored", account_seq=None, detail=str(exc))
                 else:

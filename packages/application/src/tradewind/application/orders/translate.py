@@ -3,6 +3,8 @@ event id is the report id, so an event and its cause can be matched forever."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tradewind.domain.orders.events import (
     OrderAccepted,
     OrderBrokerUnavailable,
@@ -19,6 +21,8 @@ from tradewind.domain.orders.events import (
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import ReportKind, VenueReport
 from tradewind.domain.orders.status import OrderStatus
+
+_PRICE = Decimal("1e-8")
 
 
 def to_order_event(report: VenueReport, order: Order) -> OrderEvent:
@@ -40,12 +44,20 @@ def to_order_event(report: VenueReport, order: Order) -> OrderEvent:
         case ReportKind.FILL:
             if report.last_price is None or report.avg_price is None:
                 raise ValueError(f"fill report {report.exec_id} has no price")
+            fill_qty, fill_price = report.last_qty, report.last_price
+            gap = report.cum_qty - order.filled_qty != report.last_qty
+            if gap and report.cum_qty > order.filled_qty:
+                # A report went missing: book what the venue's running totals say was filled
+                # since the last fill we have, so positions and cash follow the venue.
+                fill_qty = report.cum_qty - order.filled_qty
+                before = order.filled_qty * (order.filled_avg_price or Decimal(0))
+                fill_price = ((report.cum_qty * report.avg_price - before) / fill_qty).quantize(_PRICE)
             return OrderFilled(
                 **common,
                 fill_id=report.exec_id,
                 side=order.side,
-                fill_qty=report.last_qty,
-                fill_price=report.last_price,
+                fill_qty=fill_qty,
+                fill_price=fill_price,
                 cum_qty=report.cum_qty,
                 avg_price=report.avg_price,
                 leaves_qty=report.leaves_qty,
@@ -53,7 +65,7 @@ def to_order_event(report: VenueReport, order: Order) -> OrderEvent:
                 broker_order_id=report.broker_order_id or "",
                 reconciliation=report.reconciliation,
                 after_cancel=order.status is OrderStatus.CANCELED,
-                gap=report.cum_qty - order.filled_qty != report.last_qty,
+                gap=gap,
             )
         case ReportKind.CANCELED:
             return OrderCanceled(**common, reason=reason, reconciliation=report.reconciliation)
