@@ -321,3 +321,10 @@ class CandleStore(Protocol):
     ) -> list[Candle]:
         """Newest first; ``before_ms`` pages back (candles starting strictly before it)."""
         ...
+
+
+class Retention(Protocol):
+    """Drops rows past their retention (outbox rows sent long ago, settled venue reports older
+    than any redelivery, stream entries older than the resume horizon); returns rows per table."""
+
+    async def prune(self) -> dict[str, int]: ...

@@ -16,6 +16,7 @@ from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.audit.archiver import AuditArchiver
 from tradewind.application.messaging import order_event_handler, venue_report_handler
+from tradewind.application.retention import RetentionLoop
 from tradewind.application.topics import AUDITED_TOPICS, EXECUTION_REPORTS, ORDER_EVENTS
 from tradewind.apps.worker.containers import WorkerContainer
 from tradewind.apps.worker.market_data import WorkerMarketData
@@ -89,6 +90,8 @@ class WorkerProcess:
             max_age=self.settings.audit_max_age_s,
         )
         self._tasks.append(asyncio.create_task(self.archiver.run(self._stop), name="audit-archiver"))  # stop flushes
+        pruner = RetentionLoop(self.adapters.retention(), interval=self.settings.retention_interval_s)
+        self._tasks.insert(1, asyncio.create_task(pruner.run(self._stop), name="retention"))
         await self.market.start()
         if self._health is not None:
             await self._health.start()

@@ -35,11 +35,13 @@ from tradewind.adapters.aws.memory.positions import MemoryPositionStore
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
 from tradewind.adapters.aws.memory.quotes import MemoryQuoteBroadcaster, MemoryQuoteWriter
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
+from tradewind.adapters.aws.memory.retention import MemoryRetention
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.aws.postgres.candles import PgCandleStore
 from tradewind.adapters.aws.postgres.orders import PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
+from tradewind.adapters.aws.postgres.retention import PgRetention
 from tradewind.adapters.aws.redis.notifier import RedisNotifier, RedisUpdateListener
 from tradewind.adapters.aws.redis.prices import RedisPriceCache
 from tradewind.adapters.aws.redis.quotes import RedisQuoteBroadcaster, RedisQuoteWriter
@@ -73,6 +75,13 @@ class AwsAdapters(containers.DeclarativeContainer):
     read_model = providers.Singleton(PgOrderReadModel, pool=pg_pool)
     outbox = providers.Singleton(PgOutboxStore, pool=pg_pool)
     order_lookup = providers.Singleton(PgOrderLookup, pool=pg_pool)
+    retention = providers.Singleton(
+        PgRetention,
+        pool=pg_pool,
+        outbox_s=config.retention_outbox_s,
+        reports_s=config.retention_reports_s,
+        log_s=config.retention_stream_log_s,
+    )
     prices = providers.Singleton(RedisPriceCache, redis=redis)
     notifier = providers.Singleton(RedisNotifier, redis=redis)
     update_listener = providers.Singleton(RedisUpdateListener, redis=redis)
@@ -143,6 +152,7 @@ class MemoryAdapters(containers.DeclarativeContainer):
     read_model = providers.Singleton(MemoryOrderReadModel, store=store)
     outbox = providers.Singleton(MemoryOutboxStore, store=store)
     order_lookup = providers.Singleton(MemoryOrderLookup, store=store)
+    retention = providers.Singleton(MemoryRetention)
     prices = providers.Singleton(MemoryPriceCache)
     notifier = providers.Singleton(MemoryNotifier)
     update_listener = notifier

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     #: the audit archive flushes at this many buffered events, or when the oldest waited audit_max_age_s
     audit_max_events: int = 10_000
     audit_max_age_s: float = 30.0
+    #: retention of the tables that grow with every order (the worker prunes every retention_interval_s)
+    retention_interval_s: float = 600.0
+    retention_outbox_s: float = 86_400.0  # sent outbox rows: a day
+    retention_reports_s: float = 8 * 86_400.0  # settled venue reports: longer than Kafka's 7 days
+    retention_stream_log_s: float = 8 * 86_400.0  # SSE resume horizon
 
     @model_validator(mode="after")
     def _local_aws_endpoint(self) -> Settings:
