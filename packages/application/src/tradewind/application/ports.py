@@ -16,7 +16,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
-from tradewind.domain.accounts import Account
+from tradewind.domain.accounts import Account, AccountKind
 from tradewind.domain.market import Quote
 from tradewind.domain.marketdata import Candle, Interval, PriceUpdate
 from tradewind.domain.orders.events import Event, OrderEvent
@@ -37,6 +37,8 @@ class Exposure:
     cash: Decimal
     positions: dict[str, int]
     open_orders: list[Order]
+    kind: AccountKind = AccountKind.CASH
+    margin_multiplier: Decimal = Decimal(1)
 
 
 class OrderRepository(Protocol):

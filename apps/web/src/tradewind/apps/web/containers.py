@@ -10,7 +10,7 @@ from tradewind.application.orders.cancel_order import CancelOrderHandler
 from tradewind.application.orders.place_order import PlaceOrderHandler
 from tradewind.application.positions.portfolio import Portfolio
 from tradewind.application.risk.check import RiskCheck
-from tradewind.application.risk.rules import MaxConcentration, MaxOrderNotional
+from tradewind.application.risk.rules import BuyingPower, MaxConcentration, MaxOrderNotional
 
 
 class WebContainer(containers.DeclarativeContainer):
@@ -22,6 +22,7 @@ class WebContainer(containers.DeclarativeContainer):
         prices=adapters.prices,
         rules=providers.List(
             providers.Factory(MaxOrderNotional, limit=config.max_order_notional),
+            providers.Factory(BuyingPower),
             providers.Factory(MaxConcentration, fraction=config.max_concentration),
         ),
     )
@@ -30,5 +31,9 @@ class WebContainer(containers.DeclarativeContainer):
     amend_order = providers.Singleton(AmendOrderHandler, uow=adapters.uow.provider, risk=risk)
     authenticate = providers.Singleton(Authenticate, uow=adapters.uow.provider)
     portfolio = providers.Singleton(
-        Portfolio, positions=adapters.positions, prices=adapters.prices, orders=adapters.read_model
+        Portfolio,
+        positions=adapters.positions,
+        prices=adapters.prices,
+        orders=adapters.read_model,
+        ledger=adapters.uow.provider,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tradewind.application.orders.sequencing import number_events
-from tradewind.application.ports import Exposure, UnitOfWorkFactory
+from tradewind.application.ports import UnitOfWorkFactory
 from tradewind.application.risk.check import RiskCheck
 from tradewind.domain.errors import OrderNotFound
 from tradewind.domain.orders.commands import AmendOrder
@@ -33,9 +33,7 @@ class AmendOrderHandler:
             largest = order.at_largest()
             # Only what is still to fill is new risk: the filled part is already a position.
             amended = replace(largest, events=[], filled_qty=0, qty=largest.qty - order.filled_qty)
-            await self._risk.check(
-                amended, Exposure(cash=exposure.cash, positions=exposure.positions, open_orders=others)
-            )
+            await self._risk.check(amended, replace(exposure, open_orders=others))
             await number_events(uow, order)
             await uow.orders.save(order)
             await uow.commit()

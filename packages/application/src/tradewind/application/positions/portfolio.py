@@ -9,8 +9,10 @@ Account arithmetic (an accountant's identity holds exactly, see ``domain.positio
 * ``cash`` = funding + the net cash of every fill;
 * ``equity`` = cash + the market value of every position (shorts count negative);
 * ``equity - funding`` = realized + unrealized P&L;
-* ``buying_power`` = cash - what open buy orders may still spend (remaining quantity at the limit
-  price, at the stop price for a stop order, at the mark for a market order).
+* ``buying_power`` = what the next buy may spend, exactly as the ``buying_power`` risk rule
+  computes it: from the OMS ledger (its cash, positions and open orders) with the one
+  worst-price function of the domain (``domain.risk``), not from the views. When the price cache
+  cannot price every open buy, the figure is not firm and is flagged ``stale``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from tradewind.application.ports import OrderReadModel, PriceCache
+from tradewind.application.ports import OrderReadModel, PriceCache, UnitOfWorkFactory
 from tradewind.application.positions.ports import PositionStore
 from tradewind.application.positions.resources import Mark, mark_for, position_resource
 from tradewind.application.resources import iso
@@ -32,6 +34,7 @@ from tradewind.domain.money import money_str
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.status import OrderSide
 from tradewind.domain.positions.position import Position
+from tradewind.domain.risk.buying_power import buying_power, reserved_for_open_buys
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -44,11 +47,13 @@ class Portfolio:
         prices: PriceCache,
         orders: OrderReadModel,
         clock: Callable[[], datetime] = utcnow,
+        ledger: UnitOfWorkFactory | None = None,
     ) -> None:
         self._positions = positions
         self._prices = prices
         self._orders = orders
         self._clock = clock
+        self._ledger = ledger
 
     async def _quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
         if not symbols:
@@ -115,13 +120,21 @@ class Portfolio:
                 stale = True  # nothing to price it at: reserve nothing, and say the figure is not firm
                 continue
             reserved += remaining * price
+        power = cash - reserved
+        if self._ledger is not None:
+            ledger_power = await self._ledger_buying_power(account)
+            if ledger_power is None:
+                stale = True
+            else:
+                power, reserved = ledger_power
         equity = cash + long_value + short_value
         return {
             "account_id": str(account.id),
+            "kind": account.kind.value,
             "funding": money_str(account.cash),
             "cash": money_str(cash),
             "equity": money_str(equity),
-            "buying_power": money_str(cash - reserved),
+            "buying_power": money_str(power),
             "reserved_for_open_orders": money_str(reserved),
             "long_market_value": money_str(long_value),
             "short_market_value": money_str(short_value),
@@ -132,6 +145,25 @@ class Portfolio:
             "stale": stale,
             "as_of": iso(now),
         }
+
+    async def _ledger_buying_power(self, account: Account) -> tuple[Decimal, Decimal] | None:
+        """(buying power, reserved for open buys) from the ledger, as the risk rule sees them."""
+        assert self._ledger is not None
+        async with self._ledger() as uow:
+            exposure = await uow.orders.exposure(account.id)
+        symbols = {o.symbol for o in exposure.open_orders} | {s for s, q in exposure.positions.items() if q}
+        quotes = await self._quotes(sorted(symbols))
+        if not symbols <= set(quotes):
+            return None
+        power = buying_power(
+            exposure.kind,
+            exposure.cash,
+            exposure.positions,
+            exposure.open_orders,
+            quotes,
+            margin_multiplier=exposure.margin_multiplier,
+        )
+        return power, reserved_for_open_buys(exposure.open_orders, quotes)
 
     @staticmethod
     def _reference_price(symbol: str, quotes: dict[str, Quote], positions: Sequence[Position]) -> Decimal | None:

@@ -36,7 +36,12 @@ class RiskCheck:
             if quote.is_stale(now):
                 raise RiskRejected("price_stale", f"the price of {symbol} is older than 5 s")
         ctx = RiskContext(
-            quotes=quotes, positions=exposure.positions, open_orders=exposure.open_orders, cash=exposure.cash
+            quotes=quotes,
+            positions=exposure.positions,
+            open_orders=exposure.open_orders,
+            cash=exposure.cash,
+            kind=exposure.kind,
+            margin_multiplier=exposure.margin_multiplier,
         )
         for rule in self._rules:
             try:

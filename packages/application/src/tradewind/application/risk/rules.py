@@ -1,7 +1,9 @@
-"""The article's two pre-trade rules, behind the ``RiskRule`` protocol.
+"""Pre-trade rules behind the ``RiskRule`` protocol: the article's two (max order notional, max
+single-name concentration) and buying power (cash and margin accounts).
 
-A rule sees the order and a ``RiskContext`` (marks, positions, open orders, cash) and raises
-``RiskRejected(rule=...)`` to refuse. Exposure is what the account would hold if every open
+A rule sees the order and a ``RiskContext`` (marks, positions, open orders, cash, the kind of
+account) and raises ``RiskRejected(rule=...)`` to refuse. Every rule sizes an order at its worst
+price (``domain.risk.sizing.worst_price``). Exposure is what the account would hold if every open
 order, this one included, filled: open orders count as much as positions.
 """
 
@@ -11,10 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from tradewind.domain.accounts import AccountKind
 from tradewind.domain.errors import RiskRejected
 from tradewind.domain.market import Quote
 from tradewind.domain.orders.order import Order
-from tradewind.domain.orders.status import OrderSide, OrderType
+from tradewind.domain.orders.status import OrderSide
+from tradewind.domain.risk.buying_power import buying_power, sellable
+from tradewind.domain.risk.sizing import worst_price
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,19 +28,15 @@ class RiskContext:
     positions: dict[str, int]
     open_orders: list[Order]
     cash: Decimal
+    kind: AccountKind = AccountKind.CASH
+    margin_multiplier: Decimal = Decimal(1)
 
     def mark(self, symbol: str) -> Decimal:
         return self.quotes[symbol].last
 
     def order_price(self, order: Order) -> Decimal:
-        """The price the order could trade at, the worse for us of the limit and the touch."""
-        quote = self.quotes[order.symbol]
-        touch = quote.ask if order.side is OrderSide.BUY else quote.bid
-        if order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is not None:
-            return order.limit_price
-        if order.order_type is OrderType.STOP and order.stop_price is not None:
-            return max(order.stop_price, touch) if order.side is OrderSide.BUY else min(order.stop_price, touch)
-        return touch
+        """The worst price the order could trade at (one answer for every rule)."""
+        return worst_price(order, self.quotes[order.symbol])
 
     def portfolio_value(self) -> Decimal:
         return self.cash + sum(
@@ -91,3 +92,32 @@ class MaxConcentration:
                 f"{symbol} exposure would be {exposure:.2f}, above {self.fraction:.0%} of portfolio "
                 f"value {value:.2f} ({cap:.2f})",
             )
+
+
+@dataclass(frozen=True, slots=True)
+class BuyingPower:
+    """A buy may spend only buying power (cash minus what open buys could cost, at their worst
+    prices; equity times the multiplier on a margin account). A cash account may not sell more
+    than it holds minus what its open sells already offer: no short sales."""
+
+    name: str = "buying_power"
+
+    def check(self, order: Order, ctx: RiskContext) -> None:
+        if order.side is OrderSide.BUY:
+            cost = Decimal(order.qty) * ctx.order_price(order)
+            power = buying_power(
+                ctx.kind, ctx.cash, ctx.positions, ctx.open_orders, ctx.quotes, margin_multiplier=ctx.margin_multiplier
+            )
+            if cost > power:
+                raise RiskRejected(
+                    self.name,
+                    f"insufficient buying power: the order could cost {cost:.2f}, buying power is {power:.2f}",
+                )
+        elif ctx.kind is AccountKind.CASH:
+            available = sellable(order.symbol, ctx.positions, ctx.open_orders)
+            if order.qty > available:
+                raise RiskRejected(
+                    "short_sale",
+                    f"a cash account cannot sell short: {order.qty} {order.symbol} asked, "
+                    f"{max(available, 0)} available (held {ctx.positions.get(order.symbol, 0)}, the rest in open sells)",
+                )

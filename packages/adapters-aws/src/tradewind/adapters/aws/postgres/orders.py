@@ -20,7 +20,7 @@ import asyncpg
 from tradewind.adapters.aws.postgres.rows import LEDGER_COLUMNS, ledger_values, order_from_row
 from tradewind.application.ports import Exposure
 from tradewind.application.topics import topics_for
-from tradewind.domain.accounts import Account
+from tradewind.domain.accounts import Account, AccountKind
 from tradewind.domain.orders.events import OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
@@ -35,12 +35,15 @@ class PgAccountRepository:
 
     async def add(self, account: Account, token_hash: str) -> None:
         await self._uow.conn.execute(
-            "INSERT INTO accounts (id, name, cash, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO accounts (id, name, cash, token_hash, created_at, kind, margin_multiplier)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
             account.id,
             account.name,
             account.cash,
             token_hash,
             account.created_at,
+            account.kind.value,
+            account.margin_multiplier,
         )
 
     async def lock(self, account_id: uuid.UUID) -> Account | None:
@@ -63,7 +66,14 @@ class PgAccountRepository:
 
 
 def _account(row: Any) -> Account:
-    return Account(id=row["id"], name=row["name"], cash=row["cash"], created_at=row["created_at"])
+    return Account(
+        id=row["id"],
+        name=row["name"],
+        cash=row["cash"],
+        created_at=row["created_at"],
+        kind=AccountKind(row["kind"]),
+        margin_multiplier=row["margin_multiplier"],
+    )
 
 
 def outbox_rows(events: list[OrderEvent]) -> tuple[list[str], list[str], list[uuid.UUID], list[bytes]]:
@@ -136,7 +146,7 @@ class PgOrderRepository:
     async def exposure(self, account_id: uuid.UUID) -> Exposure:
         conn = self._uow.conn
         totals = await conn.fetch(
-            "SELECT a.cash AS funding, p.symbol, p.qty, p.cash FROM accounts a"
+            "SELECT a.cash AS funding, a.kind, a.margin_multiplier, p.symbol, p.qty, p.cash FROM accounts a"
             " LEFT JOIN ledger_positions p ON p.account_id = a.id WHERE a.id = $1",
             account_id,
         )
@@ -149,7 +159,11 @@ class PgOrderRepository:
             account_id,
         )
         open_orders = [order_from_row(r).at_largest() for r in rows]
-        return Exposure(cash=funding + flows, positions=positions, open_orders=open_orders)
+        kind = AccountKind(totals[0]["kind"]) if totals else AccountKind.CASH
+        multiplier = totals[0]["margin_multiplier"] if totals else Decimal(1)
+        return Exposure(
+            cash=funding + flows, positions=positions, open_orders=open_orders, kind=kind, margin_multiplier=multiplier
+        )
 
     async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
         await self._uow.conn.execute(
