@@ -31,15 +31,22 @@ def _copy(order: Order) -> Order:
 
 def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
     """O(open orders + symbols of the account), like the PostgreSQL twin's indexed reads."""
-    cash = store.accounts[account_id].cash
+    account = store.accounts[account_id]
+    cash = account.cash
     positions: dict[str, int] = {}
-    for (account, symbol), (qty, flow) in store.positions.items():
-        if account == account_id:
+    for (holder, symbol), (qty, flow) in store.positions.items():
+        if holder == account_id:
             cash += flow
             if qty:
                 positions[symbol] = qty
     open_orders = [_copy(store.orders[i]).at_largest() for i in store.open_orders.get(account_id, ())]
-    return Exposure(cash=cash, positions=positions, open_orders=open_orders)
+    return Exposure(
+        cash=cash,
+        positions=positions,
+        open_orders=open_orders,
+        kind=account.kind,
+        margin_multiplier=account.margin_multiplier,
+    )
 
 
 class MemoryAccountRepository:
@@ -95,6 +102,7 @@ class MemoryOrderRepository:
         def check() -> None:
             if key in store.client_ids:
                 raise ValueError(f"client_order_id {order.client_order_id!r} exists")
+            _check_outbox(store, events)
 
         def write(s: MemoryStore) -> None:
             s.orders[order.id] = row
@@ -107,6 +115,7 @@ class MemoryOrderRepository:
     async def save(self, order: Order) -> None:
         row = _copy(order)
         events = list(order.events)
+        store = self._uow.store
 
         def write(s: MemoryStore) -> None:
             s.orders[order.id] = row
@@ -114,7 +123,7 @@ class MemoryOrderRepository:
                 s.open_orders.get(order.account_id, set()).discard(order.id)
             _to_outbox(s, events)
 
-        self._uow.queue(write)
+        self._uow.queue(write, lambda: _check_outbox(store, events))
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         order = self._uow.store.orders.get(order_id)
@@ -159,11 +168,19 @@ class MemoryReportJournal:
         return flagged[-limit:][::-1]
 
 
+def _check_outbox(store: MemoryStore, events: list[OrderEvent]) -> None:
+    for event in events:
+        for topic in topics_for(event.type):
+            if (topic, event.event_id) in store.outbox_keys:
+                raise ValueError(f"event {event.event_id} is in the outbox for {topic} already")
+
+
 def _to_outbox(store: MemoryStore, events: list[OrderEvent]) -> None:
     for event in events:
         payload = event.to_json()
         for topic in topics_for(event.type):
             store.outbox.append(OutboxRow(len(store.outbox) + 1, topic, str(event.account_id), event.event_id, payload))
+            store.outbox_keys.add((topic, event.event_id))
     store.outbox_changed.set()
 
 

@@ -34,6 +34,8 @@ class MemoryStore:
     account_seqs: dict[uuid.UUID, int] = field(default_factory=dict)
     reports: dict[uuid.UUID, dict[str, object]] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
+    #: (topic, event_id) of every outbox row: unique, as PostgreSQL's outbox_topic_event_id_key
+    outbox_keys: set[tuple[str, uuid.UUID]] = field(default_factory=set)
     #: the read model: views, the last account_seq applied per account, the stream log
     views: dict[uuid.UUID, Order] = field(default_factory=dict)
     view_progress: dict[uuid.UUID, int] = field(default_factory=dict)
