@@ -3,9 +3,11 @@ web container, memory profile) served by uvicorn on a free port of 127.0.0.1 in 
 with provider states set up through the application layer on the app's own event loop.
 
 States use what production uses: ``CreateUser`` for accounts and tokens, the web container's
-``PlaceOrderHandler`` for orders, the worker's ``OrderProjection`` for the read model (fed from
-the outbox, as the relay and Kafka would), and the gateway's ``to_event`` for broker reports.
-Nothing writes the store's tables directly.
+``PlaceOrderHandler`` for orders, the gateway's ``to_venue_report`` for broker reports (the
+venue echoing the account), the worker's ``OrderLedger`` applying them, and the worker's
+``OrderProjection`` and ``PositionService`` for the read model and the positions view (fed
+``order.events`` from the outbox, as the relay and Kafka would). Nothing writes the store's
+tables directly.
 """
 
 from __future__ import annotations
@@ -29,18 +31,20 @@ from tradewind.adapters.aws.containers import build_adapters
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.accounts.users import CreateUser
 from tradewind.application.execution.broker import ExecType, ExecutionReport
-from tradewind.application.execution.reports import OrderContext, to_event
+from tradewind.application.execution.reports import to_venue_report
 from tradewind.application.market.observers import CandleObserver
+from tradewind.application.orders.ledger import OrderLedger
 from tradewind.application.ports import PriceBatch
 from tradewind.application.positions.service import PositionService
 from tradewind.application.projections.order_projection import OrderProjection
+from tradewind.application.topics import ORDER_EVENTS
 from tradewind.apps.web.app import create_app
 from tradewind.apps.web.main import build_container
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
 from tradewind.domain.marketdata.price_update import PriceUpdate
 from tradewind.domain.orders.commands import parse_place_order
-from tradewind.domain.orders.events import OrderEvent, parse_order_event
+from tradewind.domain.orders.events import parse_order_event
 from tradewind.domain.orders.order import Order
 
 T = TypeVar("T")
@@ -119,18 +123,31 @@ class ApiUnderTest:
         return placed.order
 
     async def _relay_and_project(self) -> None:
-        """What the outbox relay, Kafka and the worker's projection do, done inline."""
-        outbox, projection = self.adapters.outbox(), self._projection()
+        """What the outbox relay, Kafka and the worker's ``order.events`` consumers (the order
+        projection and the position service) do, done inline."""
+        outbox, projection, positions = self.adapters.outbox(), self._projection(), self._positions()
         records = await outbox.unsent(500)
         for record in records:
-            await projection(parse_order_event(record.payload))
+            if record.topic == ORDER_EVENTS:  # order.commands is the gateway's
+                event = parse_order_event(record.payload)
+                await projection(event)
+                await positions(event)
         await outbox.mark_sent([r.id for r in records])
 
     def _projection(self) -> OrderProjection:
-        return OrderProjection(self.adapters.read_model(), self.adapters.notifier(), self.adapters.publisher())
+        return OrderProjection(self.adapters.read_model(), self.adapters.notifier())
 
-    async def _report(self, order: Order, exec_type: ExecType, *, price: str | None = None) -> OrderEvent:
-        """A broker report about ``order``, as the gateway publishes it, applied by the projection."""
+    def _positions(self) -> PositionService:
+        return PositionService(
+            store=self.adapters.positions(),
+            publisher=self.adapters.publisher(),
+            notifier=self.adapters.notifier(),
+            prices=self.adapters.prices(),
+        )
+
+    async def _report(self, order: Order, exec_type: ExecType, *, price: str | None = None) -> None:
+        """A broker report about ``order`` as the gateway publishes it, applied by the OMS ledger,
+        its order events projected."""
         cum = order.qty if exec_type is ExecType.FILL else 0
         report = ExecutionReport(
             exec_id=uuid.uuid4().hex,
@@ -145,11 +162,12 @@ class ApiUnderTest:
             avg_price=None if price is None else Decimal(price),
             last_qty=cum,
             last_price=None if price is None else Decimal(price),
+            account=str(order.account_id),
         )
-        ctx = OrderContext(order.id, order.account_id, order.correlation_id, order.symbol, order.side)
-        event = to_event(report, ctx)
-        await self._projection()(event)
-        return event
+        ledger = OrderLedger(self.adapters.uow)
+        await ledger(to_venue_report(report))
+        assert (ledger.applied, ledger.flagged) == (1, 0), f"the ledger did not apply the {exec_type} report"
+        await self._relay_and_project()
 
     async def _resting(self) -> dict[str, str]:
         values = await self._account()
@@ -174,14 +192,7 @@ class ApiUnderTest:
         """A market buy of 10 AAPL by the account, filled at 100.02 and applied to its position."""
         order = await self._place(values["account_id"], {"symbol": "AAPL", "side": "buy", "qty": 10, "type": "market"})
         await self._report(order, ExecType.NEW)
-        fill = await self._report(order, ExecType.FILL, price="100.02")
-        positions = PositionService(
-            store=self.adapters.positions(),
-            publisher=self.adapters.publisher(),
-            notifier=self.adapters.notifier(),
-            prices=self.adapters.prices(),
-        )
-        await positions(fill)  # as the worker's ``positions`` group would
+        await self._report(order, ExecType.FILL, price="100.02")  # the position service applies it
         return values | {"order_id": str(order.id)}
 
     async def _holding(self) -> dict[str, str]:
@@ -250,6 +261,31 @@ class ApiUnderTest:
                 elif not line:
                     event, event_id = "", None
         raise AssertionError(f"no {kind} event on the stream within 15 s")
+
+    def stream_frames(self, values: dict[str, str], last_event_id: str, orders: int) -> list[dict[str, str]]:
+        """The stream's ``order`` and ``fill`` frames (``event``, and ``id`` when it has one) for
+        the account of ``values`` resuming after ``last_event_id``, up to its ``orders``-th order
+        frame."""
+        headers = {"Authorization": f"Bearer {values['token']}", "Last-Event-ID": last_event_id}
+        params = {"symbols": "AAPL", "heartbeat": "0.1"}
+        frames: list[dict[str, str]] = []
+        frame: dict[str, str] = {}
+        deadline = time.monotonic() + 15
+        with httpx.stream("GET", f"{self.url}/api/v1/stream", headers=headers, params=params, timeout=10) as response:
+            assert response.status_code == 200, response.status_code
+            for line in response.iter_lines():
+                if time.monotonic() > deadline:
+                    break
+                if line.startswith(("event:", "id:")):
+                    name, _, value = line.partition(":")
+                    frame[name] = value.strip()
+                elif not line:
+                    if frame.get("event") in ("order", "fill"):
+                        frames.append(frame)
+                        if sum(f["event"] == "order" for f in frames) == orders:
+                            return frames
+                    frame = {}
+        raise AssertionError(f"fewer than {orders} order frames on the stream within 15 s: {frames}")
 
 
 class StateServer:

@@ -187,8 +187,10 @@ def stream_pact() -> Pact:
         (STREAM_POSITION, "position", position_resource()),
     ):
         metadata: dict[str, Any] = {"event": event}
-        if event in ("order", "fill"):
-            metadata["id"] = match.regex("1", regex=r"^\d+$")  # resumable: Last-Event-ID
+        if event == "order":
+            # resumable: the id is the event's account_seq (Last-Event-ID); a fill comes just before
+            # the order message of the same event, without an id of its own
+            metadata["id"] = match.regex("1", regex=r"^\d+$")
         (
             pact.upon_receiving(description, "Async")
             .with_body(body, content_type="application/json")

@@ -2,8 +2,10 @@
 
 Each message comes from the real ``ExecutionEngine`` handling an order request over the paper
 broker (its own thread, reports crossing into the loop), published through the ``EventPublisher``
-port to the Kafka twin: ``to_event`` for the broker's reports, the engine's own events for a
-timeout (``unknown``), a broker that cannot be reached, and a cancel that overtook its order.
+port to the Kafka twin on ``execution.reports``: ``to_venue_report`` for the broker's reports
+(the account echoed by the venue), ``reconciliation_reports`` for a redelivered submit the venue
+already has, and the engine's own reports for a timeout (``unknown``), an order entry that cannot
+be reached, a cancel of an order the venue never had and a cancel or amend the venue refused.
 The requests fed in are the consumer side of the web's pact (what the engine is handed).
 """
 
@@ -16,25 +18,28 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from pact_orders import (
-    ACCEPTED,
-    BROKER_UNAVAILABLE,
-    CANCELED,
-    CANCELED_BEFORE_BROKER,
-    EXPIRED,
-    FILLED,
-    REJECTED,
-    REPLACED,
-    UNKNOWN,
+from pact_oms import OrderEntryDown
+from pact_reports import (
+    REPORT_BROKER_UNAVAILABLE,
+    REPORT_CANCEL_REJECTED,
+    REPORT_CANCELED,
+    REPORT_CANCELED_BEFORE_BROKER,
+    REPORT_EXPIRED,
+    REPORT_FILL,
+    REPORT_NEW,
+    REPORT_RECONCILED_FILL,
+    REPORT_REJECTED,
+    REPORT_REPLACE_REJECTED,
+    REPORT_REPLACED,
+    REPORT_UNKNOWN,
 )
 from pact_support import kafka_message
 
 from tradewind.adapters.aws.memory.bus import MemoryBus
-from tradewind.adapters.aws.memory.orders import MemoryOrderLookup
-from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.broker.paper import PaperBroker
 from tradewind.application.execution.engine import ExecutionEngine
 from tradewind.application.execution.gateway import BrokerGateway
+from tradewind.application.topics import EXECUTION_REPORTS
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
 from tradewind.domain.orders.events import OrderAmendRequested, OrderCancelRequested, OrderSubmitted
@@ -90,7 +95,6 @@ class Gateway:
         self.engine = ExecutionEngine(
             BrokerGateway(self.broker),
             self.bus,
-            MemoryOrderLookup(MemoryStore()),
             ack_timeout=ack_timeout,
             reconcile_after=3600.0,  # this scenario ends before any reconciliation would run
         )
@@ -105,59 +109,68 @@ class Gateway:
     async def __aexit__(self, *exc: object) -> None:
         await self.engine.stop()
 
-    async def published(self, topic: str, event_type: str, order: OrderSubmitted) -> dict[str, Any]:
-        """The first record of ``event_type`` about ``order`` on ``topic``, as a pact message."""
+    async def published(self, kind: str, order: OrderSubmitted, *, reconciliation: bool = False) -> dict[str, Any]:
+        """The first report of ``kind`` about ``order`` on ``execution.reports``, as a pact message."""
 
         async def find() -> dict[str, Any] | None:
-            for key, payload in self.bus.records(topic):
-                event = json.loads(payload)
-                if event["type"] == event_type and event["order_id"] == str(order.order_id):
-                    return kafka_message(topic, key, payload)
+            for key, payload in self.bus.records(EXECUTION_REPORTS):
+                report = json.loads(payload)
+                if (report["kind"], report["order_id"], report["reconciliation"]) == (
+                    kind,
+                    str(order.order_id),
+                    reconciliation,
+                ):
+                    return kafka_message(EXECUTION_REPORTS, key, payload)
             return None
 
-        found: dict[str, Any] = await self._eventually(find, timeout=10, what=f"{event_type} on {topic}")
+        found: dict[str, Any] = await self._eventually(find, timeout=10, what=f"a {kind} report")
         return found
 
 
 async def produce_gateway_messages(eventually: Eventually) -> dict[str, dict[str, Any]]:
-    """One message per description of ``pact_orders.FROM_GATEWAY``, as the gateway produces it."""
+    """One message per description of ``pact_reports.FROM_GATEWAY``, as the gateway produces it."""
     out: dict[str, dict[str, Any]] = {}
     async with Gateway(eventually) as gw:
         market = submitted(OrderType.MARKET)
         await gw.engine.handle(market)
-        out[ACCEPTED] = await gw.published("order.accepted", "order.accepted", market)
-        out[FILLED] = await gw.published("order.filled", "order.filled", market)
+        out[REPORT_NEW] = await gw.published("new", market)
+        out[REPORT_FILL] = await gw.published("fill", market)
+        await gw.engine.handle(market)  # redelivered: the venue has it, and tells again what it knows
+        out[REPORT_RECONCILED_FILL] = await gw.published("fill", market, reconciliation=True)
+        await gw.engine.handle(cancel_of(market))  # too late: it filled
+        out[REPORT_CANCEL_REJECTED] = await gw.published("cancel_rejected", market)
+        await gw.engine.handle(amend_of(market))
+        out[REPORT_REPLACE_REJECTED] = await gw.published("replace_rejected", market)
 
         resting = submitted(OrderType.LIMIT, limit="90.00")
         await gw.engine.handle(resting)
         await gw.engine.handle(amend_of(resting))
-        out[REPLACED] = await gw.published("order.amended", "order.replaced", resting)
+        out[REPORT_REPLACED] = await gw.published("replaced", resting)
         await gw.engine.handle(cancel_of(resting))
-        out[CANCELED] = await gw.published("order.canceled", "order.canceled", resting)
+        out[REPORT_CANCELED] = await gw.published("canceled", resting)
 
-        overtaken = submitted(OrderType.LIMIT, limit="90.00")
-        await gw.engine.handle(cancel_of(overtaken))  # the cancel arrives before its submission
-        out[CANCELED_BEFORE_BROKER] = await gw.published("order.canceled", "order.canceled", overtaken)
+        never_sent = submitted(OrderType.LIMIT, limit="90.00")
+        await gw.engine.handle(cancel_of(never_sent))  # the venue has no record of it
+        out[REPORT_CANCELED_BEFORE_BROKER] = await gw.published("canceled", never_sent)
 
         day = submitted(OrderType.LIMIT, limit="90.00", tif="day")
         await gw.engine.handle(day)
         await asyncio.to_thread(gw.broker.expire_day_orders)  # the session closes
-        out[EXPIRED] = await gw.published("order.expired", "order.expired", day)
+        out[REPORT_EXPIRED] = await gw.published("expired", day)
 
     async with Gateway(eventually, broker=PaperBroker(latency=0.0, symbols={"AAPL"})) as gw:
         unlisted = submitted(OrderType.MARKET, symbol="MSFT")  # a symbol this venue does not list
         await gw.engine.handle(unlisted)
-        out[REJECTED] = await gw.published("order.rejected", "order.rejected", unlisted)
+        out[REPORT_REJECTED] = await gw.published("rejected", unlisted)
 
     async with Gateway(eventually, ack_timeout=0.05) as gw:
         await asyncio.to_thread(gw.broker.hold_reports)  # the broker goes quiet
         quiet = submitted(OrderType.MARKET)
         await gw.engine.handle(quiet)
-        out[UNKNOWN] = await gw.published("order.accepted", "order.unknown", quiet)
+        out[REPORT_UNKNOWN] = await gw.published("unknown", quiet)
 
-    async with Gateway(eventually) as gw:
-        await asyncio.to_thread(gw.broker.stop)  # the venue is down
+    async with Gateway(eventually, broker=OrderEntryDown(latency=0.0)) as gw:
         unreachable = submitted(OrderType.MARKET)
         await gw.engine.handle(unreachable)
-        out[BROKER_UNAVAILABLE] = await gw.published("order.rejected", "order.broker_unavailable", unreachable)
+        out[REPORT_BROKER_UNAVAILABLE] = await gw.published("broker_unavailable", unreachable)
     return out

@@ -1,10 +1,24 @@
 """The order messages on Kafka, as their consumers state them.
 
+Three topics, all keyed by the account id (DESIGN.md "Topics"):
+
+* ``order.commands``: the web's requests (submit, cancel, amend), read by the gateway's
+  execution engine;
+* ``execution.reports``: the venue's reports (``VenueReport``, ``pact_reports``), read by the
+  OMS ledger;
+* ``order.events``: the same requests (same event, same ``event_id``) and the outcomes the
+  OMS ledger made of the venue's reports, every one numbered (``order_seq``, ``account_seq``),
+  read by the order projection, the position service and the audit archiver.
+
 One description names one message everywhere: consumers pick the descriptions they rely on
 (``expect``), and each provider's verification maps the same descriptions to the producer code
-that builds the message. Bodies hold only what a consumer relies on, with matchers for what may
-vary; anything the producer adds beyond that is ignored (additive changes within a version).
-``schema_version`` is exact: a consumer of version 1 must not be handed version 2.
+that builds the message. A request has one description per topic (``on_commands``), since the
+consumers of each topic state it. Bodies hold only what a consumer relies on, with matchers for
+what may vary; anything the producer adds beyond that is ignored (additive changes within a
+version). ``schema_version`` is exact: a consumer of version 1 must not be handed version 2.
+
+Example numbers tell one order's story per description (``STORY``): a consumer test feeds an
+example after the examples that come before it, numbered as the ledger would have numbered them.
 """
 
 from __future__ import annotations
@@ -29,59 +43,83 @@ from pact_support import (
     uuid,
 )
 
+ORDER_COMMANDS, ORDER_EVENTS = "order.commands", "order.events"
+
 SUBMITTED_MARKET = "order.submitted: a market buy"
 SUBMITTED_LIMIT = "order.submitted: a limit buy"
 CANCEL_REQUESTED = "order.cancel_requested: a trader asks to cancel"
 AMEND_REQUESTED = "order.amend_requested: a trader asks to change qty and limit price"
-ACCEPTED = "order.accepted: the broker acknowledged the order"
+ACCEPTED = "order.accepted: the venue acknowledged the order"
 FILLED = "order.filled: a fill completing the order"
-CANCELED = "order.canceled: the broker canceled the order"
-CANCELED_BEFORE_BROKER = "order.canceled: canceled before it reached the broker"
-REPLACED = "order.replaced: the broker applied an amend"
-REJECTED = "order.rejected: the broker refused the order"
+CANCELED = "order.canceled: the venue canceled the order"
+REPLACED = "order.replaced: the venue applied an amend"
+CANCEL_REJECTED = "order.cancel_rejected: the venue refused a cancel (the order filled first)"
+REPLACE_REJECTED = "order.replace_rejected: the venue refused an amend (the order filled first)"
+REJECTED = "order.rejected: the venue refused the order"
 EXPIRED = "order.expired: a day order expired at the close"
-UNKNOWN = "order.unknown: no answer from the broker in time"
-BROKER_UNAVAILABLE = "order.broker_unavailable: the broker could not be reached"
+UNKNOWN = "order.unknown: no answer from the venue in time"
+BROKER_UNAVAILABLE = "order.broker_unavailable: the venue could not be reached"
 
-#: what the web writes to its outbox (the relay publishes it)
-FROM_WEB = (SUBMITTED_MARKET, SUBMITTED_LIMIT, CANCEL_REQUESTED, AMEND_REQUESTED)
-#: what the gateway's execution engine publishes
-FROM_GATEWAY = (
+#: the web's requests as they travel on ``order.events`` (the web's outbox)
+REQUESTS = (SUBMITTED_MARKET, SUBMITTED_LIMIT, CANCEL_REQUESTED, AMEND_REQUESTED)
+
+
+def on_commands(description: str) -> str:
+    """The description of a request as it travels on ``order.commands`` (the same event)."""
+    return f"{description} (on order.commands)"
+
+
+#: the web's requests as they travel on ``order.commands``
+COMMANDS = tuple(on_commands(d) for d in REQUESTS)
+#: the web's messages, both topics
+FROM_WEB = (*COMMANDS, *REQUESTS)
+#: what the OMS ledger writes to ``order.events`` from the venue's reports
+FROM_LEDGER = (
     ACCEPTED,
     FILLED,
     CANCELED,
-    CANCELED_BEFORE_BROKER,
     REPLACED,
+    CANCEL_REJECTED,
+    REPLACE_REJECTED,
     REJECTED,
     EXPIRED,
     UNKNOWN,
     BROKER_UNAVAILABLE,
 )
 
-_TOPIC = {
-    SUBMITTED_MARKET: "order.submitted",
-    SUBMITTED_LIMIT: "order.submitted",
-    CANCEL_REQUESTED: "order.canceled",
-    AMEND_REQUESTED: "order.amended",
-    ACCEPTED: "order.accepted",
-    FILLED: "order.filled",
-    CANCELED: "order.canceled",
-    CANCELED_BEFORE_BROKER: "order.canceled",
-    REPLACED: "order.amended",
-    REJECTED: "order.rejected",
-    EXPIRED: "order.expired",
-    UNKNOWN: "order.accepted",
-    BROKER_UNAVAILABLE: "order.rejected",
+#: description -> the descriptions of the same order that come before it on ``order.events``
+STORY: dict[str, tuple[str, ...]] = {
+    SUBMITTED_MARKET: (),
+    SUBMITTED_LIMIT: (),
+    CANCEL_REQUESTED: (SUBMITTED_LIMIT, ACCEPTED),
+    AMEND_REQUESTED: (SUBMITTED_LIMIT, ACCEPTED),
+    ACCEPTED: (SUBMITTED_MARKET,),
+    FILLED: (SUBMITTED_MARKET, ACCEPTED),
+    CANCELED: (SUBMITTED_LIMIT, ACCEPTED, CANCEL_REQUESTED),
+    REPLACED: (SUBMITTED_LIMIT, ACCEPTED, AMEND_REQUESTED),
+    CANCEL_REJECTED: (SUBMITTED_LIMIT, ACCEPTED, CANCEL_REQUESTED),
+    REPLACE_REJECTED: (SUBMITTED_LIMIT, ACCEPTED, AMEND_REQUESTED),
+    REJECTED: (SUBMITTED_MARKET,),
+    EXPIRED: (SUBMITTED_LIMIT, ACCEPTED),
+    UNKNOWN: (SUBMITTED_MARKET,),
+    BROKER_UNAVAILABLE: (SUBMITTED_MARKET,),
 }
 
 
+def seq_of(description: str) -> int:
+    """The example's ``account_seq`` (and ``order_seq``: one order per story)."""
+    return len(STORY[description.removesuffix(" (on order.commands)")]) + 1
+
+
 def topic_of(description: str) -> str:
-    return _TOPIC[description]
+    return ORDER_COMMANDS if description in COMMANDS else ORDER_EVENTS
 
 
 def event_id_of(description: str) -> str:
-    """Each example message has its own event id (consumers dedupe on it), fixed per description."""
-    return str(uuid_.uuid5(uuid_.NAMESPACE_URL, f"tradewind:pact:{description}"))
+    """Each example message has its own event id, fixed per description; a request has the same
+    id on both topics (it is one event)."""
+    name = description.removesuffix(" (on order.commands)")
+    return str(uuid_.uuid5(uuid_.NAMESPACE_URL, f"tradewind:pact:{name}"))
 
 
 def _envelope(event_type: str, description: str) -> dict[str, Any]:
@@ -94,6 +132,8 @@ def _envelope(event_type: str, description: str) -> dict[str, Any]:
         "schema_version": 1,
         "order_id": uuid(ORDER_ID),
         "symbol": symbol("AAPL"),
+        "order_seq": match.int(seq_of(description)),
+        "account_seq": match.int(seq_of(description)),
     }
 
 
@@ -110,12 +150,18 @@ def _submitted(description: str, order_type: str, limit_price: Any) -> dict[str,
     }
 
 
+_REQUESTS: dict[str, Callable[[str], dict[str, Any]]] = {
+    SUBMITTED_MARKET: lambda d: _submitted(d, "market", None),
+    SUBMITTED_LIMIT: lambda d: _submitted(d, "limit", money("99.50")),
+    CANCEL_REQUESTED: lambda d: _envelope("order.cancel_requested", d),
+    AMEND_REQUESTED: lambda d: (
+        _envelope("order.amend_requested", d) | {"qty": match.int(20), "limit_price": money("99.75")}
+    ),
+}
+
 BODIES: dict[str, dict[str, Any]] = {
-    SUBMITTED_MARKET: _submitted(SUBMITTED_MARKET, "market", None),
-    SUBMITTED_LIMIT: _submitted(SUBMITTED_LIMIT, "limit", money("99.50")),
-    CANCEL_REQUESTED: _envelope("order.cancel_requested", CANCEL_REQUESTED),
-    AMEND_REQUESTED: _envelope("order.amend_requested", AMEND_REQUESTED)
-    | {"qty": match.int(20), "limit_price": money("99.75")},
+    **{d: build(d) for d, build in _REQUESTS.items()},
+    **{on_commands(d): build(on_commands(d)) for d, build in _REQUESTS.items()},
     ACCEPTED: _envelope("order.accepted", ACCEPTED)
     | {"broker_order_id": match.str("P-000001"), "reconciliation": match.bool(False)},
     FILLED: _envelope("order.filled", FILLED)
@@ -131,11 +177,14 @@ BODIES: dict[str, dict[str, Any]] = {
         "broker_order_id": match.str("P-000001"),
         "reconciliation": match.bool(False),
         "after_cancel": match.bool(False),
+        "gap": match.bool(False),
     },
     CANCELED: _envelope("order.canceled", CANCELED) | {"reconciliation": match.bool(False)},
-    CANCELED_BEFORE_BROKER: _envelope("order.canceled", CANCELED_BEFORE_BROKER)
-    | {"reason": match.str("canceled before reaching the broker")},
     REPLACED: _envelope("order.replaced", REPLACED) | {"qty": match.int(20), "limit_price": money("99.75")},
+    CANCEL_REJECTED: _envelope("order.cancel_rejected", CANCEL_REJECTED)
+    | {"reason": match.str("cancel refused by the broker: order is filled")},
+    REPLACE_REJECTED: _envelope("order.replace_rejected", REPLACE_REJECTED)
+    | {"reason": match.str("amend refused by the broker: order is filled")},
     REJECTED: _envelope("order.rejected", REJECTED) | {"reason": match.str("unknown symbol")},
     EXPIRED: _envelope("order.expired", EXPIRED),
     UNKNOWN: _envelope("order.unknown", UNKNOWN)
@@ -144,11 +193,19 @@ BODIES: dict[str, dict[str, Any]] = {
     | {"reason": match.str("broker unavailable")},
 }
 
+#: fields of the envelope a consumer may leave out when it does not rely on them
+NUMBERS = frozenset({"order_seq", "account_seq"})
+
+
+def without_numbers(description: str) -> frozenset[str]:
+    """For a consumer that does not rely on the ledger's numbers (the execution engine)."""
+    return frozenset(BODIES[description]) - NUMBERS
+
 
 def expect(pact: Pact, descriptions: tuple[str, ...], keep: Callable[[str], frozenset[str]] | None = None) -> Pact:
     """Add one asynchronous message interaction per description: the body above (only the fields
     ``keep(description)`` names, for a consumer that relies on fewer), on its topic, keyed by the
-    account id (so one account's events stay in order)."""
+    account id (so one account's messages stay in order)."""
     for description in descriptions:
         body = {k: v for k, v in BODIES[description].items() if keep is None or k in keep(description)}
         (
@@ -160,4 +217,5 @@ def expect(pact: Pact, descriptions: tuple[str, ...], keep: Callable[[str], froz
     return pact
 
 
-assert set(BODIES) == set(FROM_WEB) | set(FROM_GATEWAY) == set(_TOPIC)
+assert set(BODIES) == set(FROM_WEB) | set(FROM_LEDGER)
+assert set(STORY) == set(REQUESTS) | set(FROM_LEDGER)

@@ -1,6 +1,7 @@
 """The worker's order projection as the producer of order and fill updates, built with its own
-code end to end: ``OrderProjection`` applies real events (the gateway's ``to_event`` for broker
-reports) and publishes through the production ``RedisNotifier``, whose transport here is a
+code end to end: ``OrderProjection`` applies the numbered events the OMS ledger wrote to
+``order.events`` (``pact_oms``: the web's use cases, the engine over the paper broker, the
+ledger) and publishes through the production ``RedisNotifier``, whose transport here is a
 recorder of ``PUBLISH`` calls: the payload is the exact text a web process's subscription would
 receive (the Redis round trip itself is covered by ``tests/contract/ports/test_notifier_contract``).
 """
@@ -9,21 +10,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal
 from typing import Any
 
-from pact_gateway_producer import submitted
+from pact_ledger_producer import MARKET, RESTING
+from pact_oms import Oms
 from pact_updates import FILL_UPDATE, ORDER_UPDATE
 
-from tradewind.adapters.aws.memory.bus import MemoryBus
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.aws.redis.notifier import RedisNotifier
-from tradewind.application.execution.broker import ExecType, ExecutionReport
-from tradewind.application.execution.reports import OrderContext, to_event
 from tradewind.application.projections.order_projection import OrderProjection
-from tradewind.domain.orders.events import OrderSubmitted
-from tradewind.domain.orders.status import OrderType
+from tradewind.application.topics import ORDER_EVENTS
+from tradewind.domain.orders.events import parse_order_event
+from tradewind.domain.orders.status import OrderStatus
 
 
 class RecordingRedis:
@@ -45,38 +44,36 @@ def _message(data: str) -> dict[str, Any]:
     return {"contents": data.encode(), "metadata": None, "content_type": "application/json"}
 
 
-def _report(order: OrderSubmitted, exec_type: ExecType, *, cum: int = 0, price: str | None = None) -> ExecutionReport:
-    return ExecutionReport(
-        exec_id=uuid.uuid4().hex,
-        exec_type=exec_type,
-        client_order_id=str(order.order_id),
-        broker_order_id="P-000001",
-        symbol=order.symbol,
-        side=order.side,
-        order_qty=order.qty,
-        cum_qty=cum,
-        leaves_qty=order.qty - cum,
-        avg_price=None if price is None else Decimal(price),
-        last_qty=cum,
-        last_price=None if price is None else Decimal(price),
-    )
+async def order_events(oms: Oms) -> tuple[uuid.UUID, uuid.UUID, list[bytes]]:
+    """A resting limit order the venue acknowledged and a market order it filled: the ledger's
+    ``order.events``, in order."""
+    resting = await oms.place(RESTING)
+    await oms.commands()
+    await oms.until(oms.status_is(resting, OrderStatus.ACCEPTED), "the resting order accepted")
+    market = await oms.place(MARKET)
+    await oms.commands()
+    await oms.until(oms.status_is(market, OrderStatus.FILLED), "the market order filled")
+    return resting, market, [payload for _, payload in oms.bus.records(ORDER_EVENTS)]
 
 
 async def produce_projection_updates() -> dict[str, dict[str, Any]]:
     redis = RecordingRedis()
-    projection = OrderProjection(MemoryOrderReadModel(MemoryStore()), RedisNotifier(redis), MemoryBus())  # type: ignore[arg-type]
+    projection = OrderProjection(MemoryOrderReadModel(MemoryStore()), RedisNotifier(redis))  # type: ignore[arg-type]
+    async with Oms() as oms:
+        resting, market, events = await order_events(oms)
+    for payload in events:
+        await projection(parse_order_event(payload))
 
-    resting = submitted(OrderType.LIMIT, limit="99.50")
-    ctx = OrderContext(resting.order_id, resting.account_id, resting.correlation_id, resting.symbol, resting.side)
-    await projection(resting)
-    redis.published.clear()
-    await projection(to_event(_report(resting, ExecType.NEW), ctx))
-    [accepted] = redis.of_kind("order")
+    def update(kind: str, order_id: uuid.UUID, status: str | None = None) -> str:
+        [found] = [
+            data
+            for data in redis.of_kind(kind)
+            if json.loads(data)["data"].get("id" if kind == "order" else "order_id") == str(order_id)
+            and (status is None or json.loads(data)["data"]["status"] == status)
+        ]
+        return found
 
-    market = submitted(OrderType.MARKET)
-    ctx = OrderContext(market.order_id, market.account_id, market.correlation_id, market.symbol, market.side)
-    await projection(market)
-    await projection(to_event(_report(market, ExecType.NEW), ctx))
-    await projection(to_event(_report(market, ExecType.FILL, cum=market.qty, price="100.02"), ctx))
-    [fill] = redis.of_kind("fill")
-    return {ORDER_UPDATE: _message(accepted), FILL_UPDATE: _message(fill)}
+    return {
+        ORDER_UPDATE: _message(update("order", resting, "accepted")),
+        FILL_UPDATE: _message(update("fill", market)),
+    }

@@ -4,9 +4,11 @@ bridge (``StreamHub``) states them: ``{account_id, kind, seq, data}``.
 Order and fill updates come from the worker's order projection, quotes from the worker's
 market-data service, positions from the position service (``pact_positions``).
 ``account_id`` routes order and fill updates to that account's streams only (invariant 7) and is
-null for quotes, which go to every stream watching the symbol; ``seq`` is the order log position
-that becomes the SSE ``id:`` (null for quotes, which are not resumable); ``data`` is the REST
-resource, passed through to the SSE ``data:`` line unchanged.
+null for quotes, which go to every stream watching the symbol; ``seq`` is the event's
+``account_seq`` (numbered by the OMS ledger), which becomes the SSE ``id:`` of the ``order``
+frame; a fill and the order it moved carry the same one (null for quotes and positions, which
+are not resumable); ``data`` is the REST resource, passed through to the SSE ``data:`` line
+unchanged.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Consumer: the audit archiver (worker, group ``audit``, every audited topic).
+"""Consumer: the audit archiver (worker, group ``audit``, every audited topic: ``order.events``
+with the web's requests and the OMS ledger's outcomes, and ``position.updated``).
 
 It never refuses a record (an unreadable one is archived as ``undecodable``), which is exactly
 why it needs a contract: a renamed field would not fail, it would become a null column in the
@@ -13,13 +14,14 @@ import json
 from datetime import UTC, datetime
 
 from pact import Pact
-from pact_orders import BODIES, FROM_GATEWAY, FROM_WEB, expect
+from pact_orders import BODIES, FROM_LEDGER, REQUESTS, expect
 from pact_positions import POSITION_UPDATED, POSITION_UPDATED_BODY, expect_position_updated
 from pact_support import message_examples, write_pact
 
 from tradewind.application.audit.ports import LogRecord
 from tradewind.application.audit.rows import to_row
 from tradewind.application.audit.schema import ENVELOPE, FIELDS
+from tradewind.application.topics import AUDITED_TOPICS
 
 CONSUMER = "tradewind-audit-archiver"
 _ENVELOPE = frozenset({name for name, _ in ENVELOPE} | {"type"})
@@ -37,14 +39,15 @@ def relied_on(description: str) -> frozenset[str]:
 
 def audit_pacts() -> list[Pact]:
     return [
-        expect(Pact(CONSUMER, "tradewind-web"), FROM_WEB, keep=relied_on),
-        expect(Pact(CONSUMER, "tradewind-gateway"), FROM_GATEWAY, keep=relied_on),
+        expect(Pact(CONSUMER, "tradewind-web"), REQUESTS, keep=relied_on),
+        expect(Pact(CONSUMER, "tradewind-oms-ledger"), FROM_LEDGER, keep=relied_on),
         expect_position_updated(Pact(CONSUMER, "tradewind-position-service"), keep=relied_on(POSITION_UPDATED)),
     ]
 
 
 def archive_all(examples: dict[str, tuple[bytes, dict[str, object]]]) -> None:
     for offset, (description, (body, metadata)) in enumerate(examples.items()):
+        assert metadata["topic"] in AUDITED_TOPICS, f"{description}: topic {metadata['topic']} is not archived"
         record = LogRecord(str(metadata["topic"]), 0, offset, datetime(2026, 1, 2, tzinfo=UTC), body)
         row = to_row(record)
         sent = json.loads(body)
@@ -63,7 +66,7 @@ def archive_all(examples: dict[str, tuple[bytes, dict[str, object]]]) -> None:
 def test_the_archiver_types_every_column_of_every_message_it_states_then_writes_the_pacts() -> None:
     pacts = audit_pacts()
     examples = {d: m for pact in pacts for d, m in message_examples(pact).items()}
-    assert set(examples) == {*FROM_WEB, *FROM_GATEWAY, POSITION_UPDATED}
+    assert set(examples) == {*REQUESTS, *FROM_LEDGER, POSITION_UPDATED}
     archive_all(examples)
     for pact in pacts:
         write_pact(pact)

@@ -1,10 +1,13 @@
-"""Consumer: the gateway's execution engine (group ``execution-engine``, the command topics).
+"""Consumer: the gateway's execution engine (group ``execution-engine``, topic ``order.commands``).
 
-It relies on the web's order requests: submissions, cancel and amend requests. Each example
-message of the pact is fed to the real consumer path (``order_event_handler`` around
-``ExecutionEngine.handle``, over the paper broker on its own thread) and must have its effect: a
-submission reaches the broker and is acknowledged, a cancel cancels, an amend replaces. Only
-then is the pact written to ``contracts/pacts/``.
+It relies on the web's order requests: submissions, cancel and amend requests, keyed by the
+account (one account's commands in the order they were given), and on nothing the OMS ledger
+numbers. Each example message of the pact is fed to the real consumer path
+(``order_event_handler`` around ``ExecutionEngine.handle``, over the paper broker on its own
+thread) and must have its effect: a submission reaches the broker and is acknowledged, a cancel
+cancels, an amend replaces, each told as a venue report on ``execution.reports`` for the
+example's account and order (the engine keeps no memory of orders: the venue echoes the
+account). Only then is the pact written to ``contracts/pacts/``.
 """
 
 from __future__ import annotations
@@ -16,17 +19,24 @@ from typing import Any
 
 import pytest
 from pact import Pact
-from pact_orders import AMEND_REQUESTED, CANCEL_REQUESTED, FROM_WEB, SUBMITTED_LIMIT, SUBMITTED_MARKET, expect
+from pact_orders import (
+    AMEND_REQUESTED,
+    CANCEL_REQUESTED,
+    COMMANDS,
+    SUBMITTED_LIMIT,
+    SUBMITTED_MARKET,
+    expect,
+    on_commands,
+    without_numbers,
+)
 from pact_support import ACCOUNT_ID, ORDER_ID, message_examples, write_pact
 
 from tradewind.adapters.aws.memory.bus import MemoryBus
-from tradewind.adapters.aws.memory.orders import MemoryOrderLookup
-from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.broker.paper import PaperBroker
 from tradewind.application.execution.engine import ExecutionEngine
 from tradewind.application.execution.gateway import BrokerGateway
 from tradewind.application.messaging import order_event_handler
-from tradewind.application.topics import COMMAND_TOPICS, DEAD_LETTER
+from tradewind.application.topics import DEAD_LETTER, EXECUTION_REPORTS, ORDER_COMMANDS
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
 from tradewind.domain.orders.events import parse_order_event
@@ -34,19 +44,22 @@ from tradewind.domain.orders.events import parse_order_event
 Eventually = Callable[..., Awaitable[Any]]
 CONSUMER, PROVIDER = "tradewind-execution-engine", "tradewind-web"
 
-#: what the consumer must do with each message: the event type it then publishes, and on which topic
+#: what the consumer must do with each message: the kind of venue report it then publishes
 EFFECT = {
-    SUBMITTED_MARKET: ("order.accepted", "order.accepted"),
-    SUBMITTED_LIMIT: ("order.accepted", "order.accepted"),
-    CANCEL_REQUESTED: ("order.canceled", "order.canceled"),
-    AMEND_REQUESTED: ("order.amended", "order.replaced"),
+    on_commands(SUBMITTED_MARKET): "new",
+    on_commands(SUBMITTED_LIMIT): "new",
+    on_commands(CANCEL_REQUESTED): "canceled",
+    on_commands(AMEND_REQUESTED): "replaced",
 }
 #: messages the consumer has already handled when the message arrives (its state)
-SEEN_BEFORE = {CANCEL_REQUESTED: (SUBMITTED_LIMIT,), AMEND_REQUESTED: (SUBMITTED_LIMIT,)}
+SEEN_BEFORE = {
+    on_commands(CANCEL_REQUESTED): (on_commands(SUBMITTED_LIMIT),),
+    on_commands(AMEND_REQUESTED): (on_commands(SUBMITTED_LIMIT),),
+}
 
 
 def engine_pact() -> Pact:
-    return expect(Pact(CONSUMER, PROVIDER), FROM_WEB)
+    return expect(Pact(CONSUMER, PROVIDER), COMMANDS, keep=without_numbers)
 
 
 class Desk:
@@ -55,7 +68,7 @@ class Desk:
     def __init__(self) -> None:
         self.broker = PaperBroker(latency=0.0)
         self.bus = MemoryBus()
-        self.engine = ExecutionEngine(BrokerGateway(self.broker), self.bus, MemoryOrderLookup(MemoryStore()))
+        self.engine = ExecutionEngine(BrokerGateway(self.broker), self.bus)
         self.handle = order_event_handler(self.engine.handle, self.bus, consumer="execution-engine")
 
     async def start(self) -> None:
@@ -63,9 +76,10 @@ class Desk:
         price = Decimal("100.00")
         self.broker.on_quote(Quote("AAPL", price, price + Decimal("0.02"), price, utcnow()))
 
-    def published(self, topic: str, event_type: str) -> list[dict[str, Any]]:
-        found = [json.loads(payload) for _, payload in self.bus.records(topic)]
-        return [e for e in found if e.get("type") == event_type and e.get("order_id") == ORDER_ID]
+    def reported(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """The venue reports of ``kind`` about the example order, with their keys."""
+        found = [(key, json.loads(payload)) for key, payload in self.bus.records(EXECUTION_REPORTS)]
+        return [(k, r) for k, r in found if r.get("kind") == kind and r.get("order_id") == ORDER_ID]
 
 
 @pytest.fixture
@@ -91,7 +105,7 @@ async def consume_all(
     extra_field: bool = False,
 ) -> None:
     for description, (body, metadata) in examples.items():
-        assert metadata["topic"] in COMMAND_TOPICS, f"{description}: topic {metadata['topic']} is not consumed"
+        assert metadata["topic"] == ORDER_COMMANDS, f"{description}: topic {metadata['topic']} is not consumed"
         assert metadata["key"] == ACCOUNT_ID, f"{description}: key must be the account id"
         desk = await desks()
         for earlier in SEEN_BEFORE.get(description, ()):
@@ -99,13 +113,15 @@ async def consume_all(
         if extra_field:  # a producer of a later minor change: one more field, same version
             body = json.dumps(json.loads(body) | {"venue_hint": {"mic": "XNAS"}}).encode()
         await desk.handle(body)
-        topic, event_type = EFFECT[description]
+        kind = EFFECT[description]
 
-        async def effect(desk: Desk = desk, topic: str = topic, event_type: str = event_type) -> bool:
-            return bool(desk.published(topic, event_type))
+        async def effect(desk: Desk = desk, kind: str = kind) -> bool:
+            return bool(desk.reported(kind))
 
-        await eventually(effect, timeout=10, what=f"{event_type} after {description!r}")
+        await eventually(effect, timeout=10, what=f"a {kind} report after {description!r}")
         assert desk.bus.records(DEAD_LETTER) == [], f"{description}: sent to dead_letter"
+        [(key, report)] = desk.reported(kind)
+        assert key == report["account_id"] == ACCOUNT_ID, f"{description}: the report names another account"
 
 
 async def test_the_engine_acts_on_every_message_it_states_then_writes_the_pact(
@@ -113,7 +129,7 @@ async def test_the_engine_acts_on_every_message_it_states_then_writes_the_pact(
 ) -> None:
     pact = engine_pact()
     examples = message_examples(pact)
-    assert set(examples) == set(FROM_WEB)
+    assert set(examples) == set(COMMANDS)
     for body, _ in examples.values():
         parse_order_event(body)  # the consumer's own decoder reads every example
     await consume_all(examples, desks, eventually)

@@ -1,10 +1,13 @@
-"""Consumer: the order read-model projection (worker, group ``order-projection``, every order topic).
+"""Consumer: the order read-model projection (worker, group ``order-projection``, topic ``order.events``).
 
-It relies on the web's requests and on every report the gateway publishes. Each example message
-is fed to the real consumer path (``order_event_handler`` around ``OrderProjection`` over the read
-model's in-memory twin, which passes the PostgreSQL read model's contract suite) after the
-messages that would have come before it, and must move the order view to the status the message
-means and notify the live stream; nothing may go to ``dead_letter``. Then both pacts are written.
+It relies on the web's requests and on every outcome the OMS ledger writes, each numbered
+(``order_seq``, ``account_seq``) and keyed by the account. Each example message is fed to the
+real consumer path (``order_event_handler`` around ``OrderProjection`` over the read model's
+in-memory twin, which passes the PostgreSQL read model's contract suite) after the messages of
+the same order that come before it (``pact_orders.STORY``), then redelivered: it must move the
+order view to the status the message means, once (no gap, nothing that does not fit), and tell
+the live stream under the event's ``account_seq`` (the SSE id); nothing may go to
+``dead_letter``. Then both pacts are written.
 """
 
 from __future__ import annotations
@@ -19,19 +22,22 @@ from pact_orders import (
     ACCEPTED,
     AMEND_REQUESTED,
     BROKER_UNAVAILABLE,
+    CANCEL_REJECTED,
     CANCEL_REQUESTED,
     CANCELED,
-    CANCELED_BEFORE_BROKER,
     EXPIRED,
     FILLED,
-    FROM_GATEWAY,
-    FROM_WEB,
+    FROM_LEDGER,
     REJECTED,
+    REPLACE_REJECTED,
     REPLACED,
+    REQUESTS,
+    STORY,
     SUBMITTED_LIMIT,
     SUBMITTED_MARKET,
     UNKNOWN,
     expect,
+    seq_of,
 )
 from pact_support import ACCOUNT_ID, ORDER_ID, message_examples, write_pact
 
@@ -41,32 +47,33 @@ from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.application.messaging import order_event_handler
 from tradewind.application.projections.order_projection import OrderProjection
-from tradewind.application.topics import DEAD_LETTER, ORDER_TOPICS
+from tradewind.application.topics import DEAD_LETTER, ORDER_EVENTS
 
 CONSUMER = "tradewind-order-projection"
 
-#: (messages that came before, the status the view must then have)
-OUTCOME: dict[str, tuple[tuple[str, ...], str]] = {
-    SUBMITTED_MARKET: ((), "pending"),
-    SUBMITTED_LIMIT: ((), "pending"),
-    CANCEL_REQUESTED: ((SUBMITTED_LIMIT,), "pending_cancel"),
-    AMEND_REQUESTED: ((SUBMITTED_LIMIT, ACCEPTED), "pending_replace"),
-    ACCEPTED: ((SUBMITTED_MARKET,), "accepted"),
-    FILLED: ((SUBMITTED_MARKET, ACCEPTED), "filled"),
-    CANCELED: ((SUBMITTED_LIMIT, ACCEPTED), "canceled"),
-    CANCELED_BEFORE_BROKER: ((SUBMITTED_LIMIT,), "canceled"),
-    REPLACED: ((SUBMITTED_LIMIT, ACCEPTED, AMEND_REQUESTED), "accepted"),
-    REJECTED: ((SUBMITTED_MARKET,), "rejected"),
-    EXPIRED: ((SUBMITTED_LIMIT, ACCEPTED), "expired"),
-    UNKNOWN: ((SUBMITTED_MARKET,), "unknown"),
-    BROKER_UNAVAILABLE: ((SUBMITTED_MARKET,), "broker_unavailable"),
+#: the status the view must have after the message (and what came before it, ``STORY``)
+OUTCOME: dict[str, str] = {
+    SUBMITTED_MARKET: "pending",
+    SUBMITTED_LIMIT: "pending",
+    CANCEL_REQUESTED: "pending_cancel",
+    AMEND_REQUESTED: "pending_replace",
+    ACCEPTED: "accepted",
+    FILLED: "filled",
+    CANCELED: "canceled",
+    REPLACED: "accepted",
+    CANCEL_REJECTED: "accepted",
+    REPLACE_REJECTED: "accepted",
+    REJECTED: "rejected",
+    EXPIRED: "expired",
+    UNKNOWN: "unknown",
+    BROKER_UNAVAILABLE: "broker_unavailable",
 }
 
 
 def projection_pacts() -> dict[str, Pact]:
     return {
-        "tradewind-web": expect(Pact(CONSUMER, "tradewind-web"), FROM_WEB),
-        "tradewind-gateway": expect(Pact(CONSUMER, "tradewind-gateway"), FROM_GATEWAY),
+        "tradewind-web": expect(Pact(CONSUMER, "tradewind-web"), REQUESTS),
+        "tradewind-oms-ledger": expect(Pact(CONSUMER, "tradewind-oms-ledger"), FROM_LEDGER),
     }
 
 
@@ -85,16 +92,16 @@ class Projection:
 
         notifier.listen(record)
         self.handle = order_event_handler(
-            OrderProjection(self.read_model, notifier, self.bus), self.bus, consumer="order-projection"
+            OrderProjection(self.read_model, notifier), self.bus, consumer="order-projection"
         )
 
 
 async def project_all(examples: dict[str, tuple[bytes, dict[str, Any]]], *, extra_field: bool = False) -> None:
     for description, (body, metadata) in examples.items():
-        assert metadata["topic"] in ORDER_TOPICS, f"{description}: topic {metadata['topic']} is not consumed"
-        before, status = OUTCOME[description]
+        assert metadata["topic"] == ORDER_EVENTS, f"{description}: topic {metadata['topic']} is not consumed"
+        assert metadata["key"] == ACCOUNT_ID, f"{description}: key must be the account id"
         projection = Projection()
-        for earlier in before:
+        for earlier in STORY[description]:
             await projection.handle(examples[earlier][0])
         if extra_field:  # a producer of a later minor change: one more field, same version
             body = json.dumps(json.loads(body) | {"venue_hint": {"mic": "XNAS"}}).encode()
@@ -102,10 +109,16 @@ async def project_all(examples: dict[str, tuple[bytes, dict[str, Any]]], *, extr
         await projection.handle(body)
         await projection.handle(body)  # a redelivery changes nothing
         assert projection.bus.records(DEAD_LETTER) == [], f"{description}: sent to dead_letter"
+        assert (projection.read_model.gaps, projection.read_model.misfits) == (0, 0), description
         view = await projection.read_model.get(uuid.UUID(ACCOUNT_ID), uuid.UUID(ORDER_ID))
+        status = OUTCOME[description]
         assert view is not None and view.status.value == status, f"{description}: view is {view and view.status}"
+        assert view.order_seq == seq_of(description), description
         kinds = [m["kind"] for m in projection.notified]
         assert "order" in kinds, f"{description}: the live stream was not told"
+        assert {m["seq"] for m in projection.notified} == {seq_of(description)}, f"{description}: not under its number"
+        log = await projection.read_model.log_since(uuid.UUID(ACCOUNT_ID), 0)
+        assert [e.seq for e in log] == sorted(e.seq for e in log) and log[-1].seq == seq_of(description)
         if description == FILLED:
             assert kinds.count("fill") == 2 and view.filled_avg_price == Decimal("100.02")  # twice: redelivered
         if description == REPLACED:

@@ -1,9 +1,11 @@
-"""Consumer: the position service (worker, group ``positions``, topic ``order.filled``).
+"""Consumer: the position service (worker, group ``positions``, topic ``order.events``).
 
-It relies on the gateway's fills. The example fill is fed to the real consumer path
-(``order_event_handler`` around ``PositionService`` over the positions view's in-memory twin),
-twice, as Kafka may redeliver it: the position must count it once, and ``position.updated`` and
-the owner's live update must go out. Then the pact is written.
+It relies on the OMS ledger's fills, numbered: the position applies a fill once by its
+``account_seq`` (a fill without one is refused). The example fill is fed to the real consumer
+path (``order_event_handler`` around ``PositionService`` over the positions view's in-memory
+twin), twice, as Kafka may redeliver it: the position must count it once, and
+``position.updated`` and the owner's live update must go out. Without its number the same fill
+is parked in ``dead_letter`` and moves nothing. Then the pact is written.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from tradewind.adapters.aws.memory.positions import MemoryPositionStore
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
 from tradewind.application.messaging import order_event_handler
 from tradewind.application.positions.service import PositionService
-from tradewind.application.topics import DEAD_LETTER, ORDER_FILLED, POSITION_UPDATED
+from tradewind.application.topics import DEAD_LETTER, ORDER_EVENTS, POSITION_UPDATED
 
 CONSUMER = "tradewind-position-service"
 
 
 def position_pact() -> Pact:
-    return expect(Pact(CONSUMER, "tradewind-gateway"), (FILLED,))
+    return expect(Pact(CONSUMER, "tradewind-oms-ledger"), (FILLED,))
 
 
 async def apply(body: bytes) -> tuple[MemoryPositionStore, MemoryBus, list[dict[str, Any]]]:
@@ -64,9 +66,18 @@ async def check(body: bytes) -> None:
 async def test_the_position_service_counts_the_fill_it_states_once_then_writes_the_pact() -> None:
     pact = position_pact()
     [(body, metadata)] = message_examples(pact).values()
-    assert metadata["topic"] == ORDER_FILLED
+    assert metadata["topic"] == ORDER_EVENTS and metadata["key"] == ACCOUNT_ID
     await check(body)
     write_pact(pact)
+
+
+async def test_the_fill_without_its_account_seq_is_refused() -> None:
+    """Why the pact pins ``account_seq``: it is what makes the fill count exactly once."""
+    [(body, _)] = message_examples(position_pact()).values()
+    store, bus, notified = await apply(json.dumps(json.loads(body) | {"account_seq": None}).encode())
+    assert len(bus.records(DEAD_LETTER)) == 2  # parked, on each delivery
+    assert await store.get(uuid.UUID(ACCOUNT_ID), "AAPL") is None
+    assert bus.records(POSITION_UPDATED) == [] and notified == []
 
 
 async def test_an_unknown_extra_field_is_tolerated() -> None:

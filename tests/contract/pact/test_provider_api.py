@@ -60,3 +60,20 @@ def test_the_stream_honours_every_pact_naming_it(api: ApiUnderTest) -> None:
     verifier = Verifier("tradewind-stream", host="127.0.0.1").message_handler(producers)
     verified = interaction_results(run_verifier(verifier, "tradewind-stream", RERUN))
     assert verified and all(r["result"] == "OK" for r in verified), verified
+
+
+def test_the_stream_ids_are_the_ledgers_account_seq_on_order_frames_only(api: ApiUnderTest) -> None:
+    """What the stream pact's ``id`` means: the OMS ledger's ``account_seq`` of the event, on its
+    ``order`` frame; the ``fill`` frame of the same event comes just before, without an id, so a
+    client resuming with ``Last-Event-ID`` gets whole events. A filled market order is three
+    events: submitted (1), accepted (2), filled (3)."""
+    values = api.set_up(FILLED)
+    frames = api.stream_frames(values, "0", orders=3)
+    assert [(f["event"], f.get("id")) for f in frames] == [
+        ("order", "1"),
+        ("order", "2"),
+        ("fill", None),
+        ("order", "3"),
+    ]
+    resumed = api.stream_frames(values, "2", orders=1)
+    assert [(f["event"], f.get("id")) for f in resumed] == [("fill", None), ("order", "3")]

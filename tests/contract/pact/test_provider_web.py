@@ -1,4 +1,5 @@
-"""Provider: the web as the producer of order requests on Kafka (through its outbox).
+"""Provider: the web as the producer of order requests on Kafka (through its outbox), each on
+``order.commands`` (for the execution engine) and ``order.events`` (for the projections).
 
 Each message is built by the web's own code (``pact_web_producer``: HTTP request, use case,
 outbox, relay), never written by hand, and handed to Pact's verifier, which checks it against
@@ -18,4 +19,8 @@ async def test_the_web_honours_every_pact_naming_it() -> None:
     messages = await produce_web_messages()
     assert set(messages) == set(FROM_WEB)
     verified = await verify_messages("tradewind-web", messages, RERUN)
-    assert {r["consumer"] for r in verified} >= {"tradewind-execution-engine", "tradewind-order-projection"}
+    assert {r["consumer"] for r in verified} == {
+        "tradewind-execution-engine",
+        "tradewind-order-projection",
+        "tradewind-audit-archiver",
+    }

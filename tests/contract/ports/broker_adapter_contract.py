@@ -8,7 +8,9 @@ fixtures:
   submitted after ``feed`` returns is worked against it.
 
 What the suite relies on: a marketable order fills completely, in any number of fills, at the
-touch (ask for a buy, bid for a sell); a limit order that does not cross rests. Reports are
+touch (ask for a buy, bid for a sell); a limit order that does not cross rests; every report and
+every order state carries the ``account`` the order was submitted with (as FIX echoes tag 1), so
+the gateway needs no memory of its own to say whose order a report is about. Reports are
 collected by a thread-safe ``ReportLog`` and awaited with ``wait_until`` (a 5 s deadline,
 polled every 10 ms): never a fixed sleep, never an upper bound on how fast the adapter is.
 """
@@ -98,16 +100,30 @@ class ReportLog:
         return self.reports(client_order_id)
 
 
+#: the account the suite's orders belong to (an id of ours, opaque to the venue)
+ACCOUNT = "0b5c9a4e-8a51-4c1e-9a3e-3f7f0a1d2c11"
+
+
 def new_id() -> str:
     return f"c-{uuid.uuid4().hex[:12]}"
 
 
-def market(symbol: str, side: OrderSide, qty: int, tif: TimeInForce = TimeInForce.DAY) -> BrokerOrder:
-    return BrokerOrder(new_id(), symbol, side, qty, OrderType.MARKET, tif)
+def market(
+    symbol: str, side: OrderSide, qty: int, tif: TimeInForce = TimeInForce.DAY, *, account: str = ACCOUNT
+) -> BrokerOrder:
+    return BrokerOrder(new_id(), symbol, side, qty, OrderType.MARKET, tif, account=account)
 
 
-def limit(symbol: str, side: OrderSide, qty: int, price: str, tif: TimeInForce = TimeInForce.GTC) -> BrokerOrder:
-    return BrokerOrder(new_id(), symbol, side, qty, OrderType.LIMIT, tif, limit_price=D(price))
+def limit(
+    symbol: str,
+    side: OrderSide,
+    qty: int,
+    price: str,
+    tif: TimeInForce = TimeInForce.GTC,
+    *,
+    account: str = ACCOUNT,
+) -> BrokerOrder:
+    return BrokerOrder(new_id(), symbol, side, qty, OrderType.LIMIT, tif, limit_price=D(price), account=account)
 
 
 def assert_running_totals(reports: list[ExecutionReport]) -> None:
@@ -148,7 +164,38 @@ class BrokerAdapterContract:
         assert (got[-1].exec_type, got[-1].cum_qty, got[-1].leaves_qty) == (ExecType.FILL, 10, 0)
         assert got[-1].avg_price == D(touch)
         assert {r.broker_order_id for r in got} == {ack.broker_order_id}
-        assert {(r.symbol, r.side) for r in got} == {("AAPL", side)}
+        assert {(r.symbol, r.side, r.account) for r in got} == {("AAPL", side, ACCOUNT)}
+
+    def test_every_report_and_state_carries_the_account_the_order_was_submitted_with(
+        self, broker: BrokerAdapter, feed: Feed, reports: ReportLog
+    ) -> None:
+        mine, theirs = ACCOUNT, "5d41402a-bc4b-4a76-b971-9d911017c592"
+        feed("AAPL", D("100.00"), D("100.10"))
+        filled = market("AAPL", OrderSide.BUY, 5, account=mine)
+        amended = limit("AAPL", OrderSide.BUY, 10, "99.00", account=theirs)
+        canceled = limit("AAPL", OrderSide.SELL, 3, "110.00", account=mine)
+        rejected = market("ZZZZ", OrderSide.BUY, 1, account=theirs)
+        for order in (filled, amended, canceled, rejected):
+            broker.submit(order)
+        reports.wait_final(filled.client_order_id)
+        reports.wait_final(rejected.client_order_id)
+        reports.wait_for(amended.client_order_id, ExecType.NEW)
+        reports.wait_for(canceled.client_order_id, ExecType.NEW)
+        broker.replace(amended.client_order_id, 12, D("99.10"))
+        reports.wait_for(amended.client_order_id, ExecType.REPLACED)
+        broker.cancel(canceled.client_order_id)
+        reports.wait_final(canceled.client_order_id)
+
+        for order in (filled, amended, canceled, rejected):
+            got = reports.reports(order.client_order_id)
+            assert got and {r.account for r in got} == {order.account}, order
+            state = broker.order_state(order.client_order_id)
+            assert state is not None and state.account == order.account, order
+            assert all(f.account == order.account for f in state.fills), order
+        assert {r.exec_type for r in reports.reports(filled.client_order_id)} >= {ExecType.NEW, ExecType.FILL}
+        assert {r.exec_type for r in reports.reports(rejected.client_order_id)} == {ExecType.REJECTED}
+        resting = {s.client_order_id: s.account for s in broker.open_orders()}
+        assert resting[amended.client_order_id] == theirs
 
     def test_reports_arrive_on_a_thread_other_than_the_callers(
         self, broker: BrokerAdapter, feed: Feed, reports: ReportLog
@@ -318,6 +365,7 @@ class BrokerAdapterContract:
                 last.leaves_qty,
             )
             assert state.avg_price == last.avg_price
+            assert state.account == last.account == order.account
             fill_ids = [r.exec_id for r in got if r.exec_type == ExecType.FILL]
             assert [f.exec_id for f in state.fills] == fill_ids
         open_ids = {s.client_order_id for s in broker.open_orders()}  # a live account may hold others

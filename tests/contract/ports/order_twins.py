@@ -1,8 +1,9 @@
 """The order store's two twins side by side, and builders for what the contract suites feed them.
 
-The order ports (``UnitOfWork``, ``OrderReadModel``, ``OutboxStore``) share one store: the
-in-memory twins a ``MemoryStore``, the PostgreSQL twins a database. A suite gets both as one
-``OrderTwins`` so a fill applied through the read model shows in the unit of work's exposure.
+The order ports (``UnitOfWork`` with the OMS ledger, ``OrderLookup``, ``OrderReadModel``,
+``OutboxStore``) share one store: the in-memory twins a ``MemoryStore``, the PostgreSQL twins a
+database. A suite gets them as one ``OrderTwins`` so what a unit of work commits shows in the
+outbox and through the lookup.
 
 ``someone_waits`` answers "is a task blocked on a lock of this store right now?": the suites use
 it to see that a second unit of work (or relay) really waits, instead of sleeping a while.
@@ -15,20 +16,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 import asyncpg
 
-from tradewind.adapters.aws.memory.orders import MemoryUnitOfWork
+from tradewind.adapters.aws.memory.orders import MemoryOrderLookup, MemoryUnitOfWork
 from tradewind.adapters.aws.memory.outbox import MemoryOutboxStore
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
-from tradewind.adapters.aws.postgres.orders import PgUnitOfWork
+from tradewind.adapters.aws.postgres.orders import PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
-from tradewind.application.ports import OrderReadModel, OutboxStore, UnitOfWork
+from tradewind.application.orders.sequencing import number_events
+from tradewind.application.ports import OrderLookup, OrderReadModel, OutboxStore, UnitOfWork
 from tradewind.domain.accounts import Account
 from tradewind.domain.clock import utcnow
-from tradewind.domain.orders.events import OrderFilled, OrderRejected, OrderSubmitted
+from tradewind.domain.orders.events import OrderAccepted, OrderEvent, OrderFilled, OrderRejected, OrderSubmitted
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.status import OrderSide, OrderType, TimeInForce
 
@@ -36,11 +39,19 @@ D = Decimal
 TWINS = ["memory", "postgres"]
 
 
+class CountingReadModel(OrderReadModel, Protocol):
+    """Both read-model twins count what they could not apply in order (for operators)."""
+
+    gaps: int
+    misfits: int
+
+
 @dataclass(frozen=True)
 class OrderTwins:
     uow: Callable[[], UnitOfWork]
-    read_model: OrderReadModel
+    read_model: CountingReadModel
     outbox: OutboxStore
+    lookup: OrderLookup
     someone_waits: Callable[[], Awaitable[bool]]
 
 
@@ -56,6 +67,7 @@ def memory_twins() -> OrderTwins:
         uow=lambda: MemoryUnitOfWork(store),
         read_model=MemoryOrderReadModel(store),
         outbox=MemoryOutboxStore(store),
+        lookup=MemoryOrderLookup(store),
         someone_waits=someone_waits,
     )
 
@@ -74,6 +86,7 @@ def postgres_twins(pool: asyncpg.Pool) -> OrderTwins:
         uow=lambda: PgUnitOfWork(pool),
         read_model=PgOrderReadModel(pool),
         outbox=PgOutboxStore(pool),
+        lookup=PgOrderLookup(pool),
         someone_waits=someone_waits,
     )
 
@@ -124,6 +137,48 @@ def order_of(event: OrderSubmitted) -> Order:
     order = Order.from_submitted(event)
     order.events.append(event)
     return order
+
+
+async def place(twins: OrderTwins, event: OrderSubmitted) -> Order:
+    """What the command side does: under the account lock, number the submission and add the order."""
+    order = order_of(event)
+    async with twins.uow() as uow:
+        await uow.accounts.lock(event.account_id)
+        await number_events(uow, order)
+        await uow.orders.add(order)
+        await uow.commit()
+    return order
+
+
+async def move(twins: OrderTwins, account_id: uuid.UUID, order_id: uuid.UUID, event: OrderEvent) -> Order:
+    """What the OMS ledger does with a venue report: under the lock, apply the event to the order
+    as the ledger has it, number it, book a fill's shares and cash, save."""
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account_id)
+        order = await uow.orders.get(account_id, order_id)
+        assert order is not None, f"no order {order_id} in the ledger"
+        order.apply(event)
+        order.events = [event]
+        await number_events(uow, order)
+        if isinstance(event, OrderFilled):
+            sign = 1 if event.side is OrderSide.BUY else -1
+            await uow.orders.book_fill(
+                account_id, order.symbol, sign * event.fill_qty, -sign * event.fill_qty * event.fill_price
+            )
+        await uow.orders.save(order)
+        await uow.commit()
+    return order
+
+
+def accepted(order: OrderSubmitted, *, after: int = 1) -> OrderAccepted:
+    return OrderAccepted(
+        correlation_id=order.correlation_id,
+        account_id=order.account_id,
+        order_id=order.order_id,
+        symbol=order.symbol,
+        broker_order_id=f"b-{order.order_id.hex[:8]}",
+        occurred_at=order.occurred_at + timedelta(seconds=after),
+    )
 
 
 def filled(

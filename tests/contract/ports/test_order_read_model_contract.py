@@ -1,37 +1,53 @@
 """The ``OrderReadModel`` contract, run against the in-memory twin and PostgreSQL alike.
 
-What the projection and the API rely on: ``apply`` is idempotent by ``event_id`` (a redelivery
-returns the same stream entries and changes nothing); fills converge whatever order they come
-in; an event for an order the view has not seen is built from the write row, and one for an
-order nobody knows raises ``ProjectionMiss`` without being marked as applied (so it is retried);
-lists are newest first with a status filter, ``limit`` and an ``after`` cursor; the stream log
-is per account and ordered by ``seq``.
+What the projection and the stream rely on: events come numbered by the OMS (``account_seq``,
+gap-free per account) and ``apply`` is idempotent by it: a redelivered number changes nothing
+and returns the entries it made the first time; the stream log is keyed by ``(account, seq,
+part)``, one event making one entry or two (a fill, then its order); ``log_since`` pages whole
+events; a skipped number is counted as a gap and the event still applied; an event that does
+not fit the view (no submission before it, an impossible move, a fill that adds nothing) or has
+no number is counted, changes nothing and makes no entry. Lists are newest first with a status
+filter, ``limit`` and an ``after`` cursor.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TypeVar, cast
 
 import pytest
 from order_twins import (
     TWINS,
     D,
     OrderTwins,
+    accepted,
     filled,
     memory_twins,
-    open_account,
-    order_of,
     postgres_twins,
     rejected,
     submitted,
 )
 
 from tradewind.application.ports import OrderLogEntry
-from tradewind.application.projections.apply import ProjectionMiss
 from tradewind.domain.clock import utcnow
-from tradewind.domain.orders.events import OrderSubmitted
+from tradewind.domain.orders.events import OrderEvent
 from tradewind.domain.orders.status import OrderStatus
+
+E = TypeVar("E", bound=OrderEvent)
+
+
+class Numbering:
+    """The OMS's numbers: ``order_seq`` per order, ``account_seq`` per account."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[uuid.UUID, int] = {}
+        self.orders: dict[uuid.UUID, int] = {}
+
+    def __call__(self, event: E, *, skip: int = 0) -> E:
+        account = self.accounts[event.account_id] = self.accounts.get(event.account_id, 0) + 1 + skip
+        order = self.orders[event.order_id] = self.orders.get(event.order_id, 0) + 1
+        return cast(E, event.numbered(order, account))
 
 
 @pytest.fixture(params=TWINS)
@@ -45,71 +61,104 @@ def kinds(entries: list[OrderLogEntry]) -> list[str]:
     return [e.kind for e in entries]
 
 
-async def test_apply_is_idempotent_by_event_id(twins: OrderTwins) -> None:
-    model = twins.read_model
+async def test_apply_is_idempotent_by_account_seq(twins: OrderTwins) -> None:
+    model, n = twins.read_model, Numbering()
     account_id = uuid.uuid4()
-    sub = submitted(account_id, qty=10)
-    fill = filled(sub, cum_qty=4, avg_price="150.10")
+    sub = n(submitted(account_id, qty=10))
+    fill = n(filled(sub, cum_qty=4, avg_price="150.10"))
 
     created = await model.apply(sub)
-    assert kinds(created) == ["order"]
+    assert kinds(created) == ["order"] and [e.seq for e in created] == [1]
     assert await model.apply(sub) == created
 
     first = await model.apply(fill)
     assert kinds(first) == ["fill", "order"]
+    assert [(e.seq, e.part) for e in first] == [(2, 0), (2, 1)]  # one event, two parts
     view = await model.get(account_id, sub.order_id)
     log = await model.log_since(account_id, 0)
 
     assert await model.apply(fill) == first  # the same entries, not new ones
+    assert await model.apply(sub) == created  # an older number too
     assert await model.get(account_id, sub.order_id) == view
-    assert await model.log_since(account_id, 0) == log
+    assert await model.log_since(account_id, 0) == log == [*created, *first]
     assert view is not None
-    assert (view.status, view.filled_qty, view.filled_avg_price) == (
+    assert (view.status, view.filled_qty, view.filled_avg_price, view.order_seq) == (
         OrderStatus.PARTIALLY_FILLED,
         4,
         D("150.10"),
+        2,
     )
-    assert [e.seq for e in log] == sorted(e.seq for e in log)
-    assert log == [*created, *first]
+    assert (model.gaps, model.misfits) == (0, 0)
 
 
-async def test_fills_converge_whatever_order_they_arrive_in(twins: OrderTwins) -> None:
-    model = twins.read_model
+async def test_a_redelivered_number_is_recognised_even_with_another_event_id(twins: OrderTwins) -> None:
+    """The number is the key, not the event id: the OMS gave this account_seq to one event only."""
+    model, n = twins.read_model, Numbering()
     account_id = uuid.uuid4()
-    views = []
-    for reordered in (False, True):
-        sub = submitted(account_id, qty=10)
-        early = filled(sub, cum_qty=4, avg_price="150.00", after=1)
-        late = filled(sub, cum_qty=10, fill_qty=6, avg_price="150.06", after=2)
-        await model.apply(sub)
-        for fill in (late, early) if reordered else (early, late):
-            await model.apply(fill)
-        view = await model.get(account_id, sub.order_id)
-        assert view is not None
-        views.append(view)
-        if reordered:
-            # the stale report is still news on the stream, but moves nothing back
-            assert kinds(await model.apply(filled(sub, cum_qty=2, avg_price="149.00"))) == ["fill"]
+    sub = n(submitted(account_id, qty=10))
+    created = await model.apply(sub)
+    impostor = rejected(sub).numbered(1, 1)  # a different event carrying an applied number
 
-    for view in views:
-        assert (view.status, view.filled_qty, view.filled_avg_price) == (
-            OrderStatus.FILLED,
-            10,
-            D("150.06"),
-        )
-    assert views[0].updated_at - views[0].created_at == views[1].updated_at - views[1].created_at
+    assert await model.apply(impostor) == created
+    view = await model.get(account_id, sub.order_id)
+    assert view is not None and view.status is OrderStatus.PENDING
+
+
+async def test_a_skipped_number_is_counted_as_a_gap_and_the_event_still_applied(twins: OrderTwins) -> None:
+    model, n = twins.read_model, Numbering()
+    account_id = uuid.uuid4()
+    sub = n(submitted(account_id, qty=10))
+    await model.apply(sub)
+    ack = n(accepted(sub), skip=1)  # account_seq 3: number 2 never arrived
+    entries = await model.apply(ack)
+
+    assert model.gaps == 1
+    assert [(e.seq, e.kind) for e in entries] == [(3, "order")]
+    view = await model.get(account_id, sub.order_id)
+    assert view is not None and view.status is OrderStatus.ACCEPTED
+    assert [e.seq for e in await model.log_since(account_id, 0)] == [1, 3]
+    await model.apply(n(submitted(uuid.uuid4())))  # another account's first event is no gap
+    assert model.gaps == 1
+
+
+async def test_an_event_that_does_not_fit_the_view_is_counted_and_changes_nothing(twins: OrderTwins) -> None:
+    model, n = twins.read_model, Numbering()
+    account_id = uuid.uuid4()
+    sub = n(submitted(account_id, qty=10))
+    await model.apply(sub)
+    await model.apply(n(filled(sub, cum_qty=10, avg_price="150.25")))
+    view = await model.get(account_id, sub.order_id)
+    log = await model.log_since(account_id, 0)
+    stranger = submitted(account_id)
+
+    misfits = [
+        n(filled(sub, cum_qty=10, avg_price="150.25")),  # adds nothing: stale
+        n(rejected(sub)),  # filled cannot become rejected
+        n(accepted(stranger)),  # no submission of this order in the view
+    ]
+    for event in misfits:
+        assert await model.apply(event) == []
+    assert await model.apply(sub.model_copy(update={"account_seq": None})) == []  # not numbered
+
+    assert model.misfits == 4
+    assert await model.get(account_id, sub.order_id) == view
+    assert await model.get(account_id, stranger.order_id) is None
+    assert await model.log_since(account_id, 0) == log
+    after = n(submitted(account_id))  # the account's stream goes on after them
+    assert [e.seq for e in await model.apply(after)] == [6]
+    assert model.gaps == 0
 
 
 async def test_list_orders_filters_by_status_newest_first(twins: OrderTwins) -> None:
-    model = twins.read_model
+    model, n = twins.read_model, Numbering()
     account_id = uuid.uuid4()
     base = utcnow() - timedelta(minutes=10)
     subs = [submitted(account_id, created_at=base + timedelta(seconds=i)) for i in range(5)]
     for sub in subs:
-        await model.apply(sub)
-    await model.apply(rejected(subs[1]))
-    await model.apply(filled(subs[3], cum_qty=subs[3].qty, avg_price="150.25"))
-    await model.apply(submitted(uuid.uuid4(), created_at=base))  # someone else's
+        await model.apply(n(sub))
+    await model.apply(n(rejected(subs[1])))
+    await model.apply(n(filled(subs[3], cum_qty=subs[3].qty, avg_price="150.25")))
+    await model.apply(n(submitted(uuid.uuid4(), created_at=base)))  # someone else's
 
     async def ids(status: str) -> list[uuid.UUID]:
         page = await model.list_orders(account_id, status=status)
@@ -124,13 +173,13 @@ async def test_list_orders_filters_by_status_newest_first(twins: OrderTwins) -> 
 
 @pytest.mark.parametrize("status", ["all", "open"])
 async def test_list_orders_pages_with_limit_and_after(twins: OrderTwins, status: str) -> None:
-    model = twins.read_model
+    model, n = twins.read_model, Numbering()
     account_id = uuid.uuid4()
     base = utcnow() - timedelta(minutes=10)
     subs = [submitted(account_id, created_at=base + timedelta(seconds=i)) for i in range(5)]
     for sub in subs:
-        await model.apply(sub)
-    await model.apply(rejected(subs[2]))
+        await model.apply(n(sub))
+    await model.apply(n(rejected(subs[2])))
     expected = [s.order_id for s in reversed(subs) if status == "all" or s is not subs[2]]
 
     seen: list[uuid.UUID] = []
@@ -150,16 +199,16 @@ async def test_list_orders_pages_with_limit_and_after(twins: OrderTwins, status:
 
 
 async def test_a_cursor_still_pages_after_its_order_closed(twins: OrderTwins) -> None:
-    model = twins.read_model
+    model, n = twins.read_model, Numbering()
     account_id = uuid.uuid4()
     base = utcnow() - timedelta(minutes=10)
     subs = [submitted(account_id, created_at=base + timedelta(seconds=i)) for i in range(4)]
     for sub in subs:
-        await model.apply(sub)
+        await model.apply(n(sub))
 
     page = await model.list_orders(account_id, status="open", limit=2)
     assert [o.id for o in page.orders] == [subs[3].order_id, subs[2].order_id]
-    await model.apply(rejected(subs[2]))  # the cursor's order leaves the "open" list
+    await model.apply(n(rejected(subs[2])))  # the cursor's order leaves the "open" list
 
     rest = await model.list_orders(account_id, status="open", limit=2, after=page.next_after)
     assert [o.id for o in rest.orders] == [subs[1].order_id, subs[0].order_id]
@@ -167,65 +216,56 @@ async def test_a_cursor_still_pages_after_its_order_closed(twins: OrderTwins) ->
 
 
 async def test_log_since_is_per_account_and_ordered(twins: OrderTwins) -> None:
-    model = twins.read_model
+    model, n = twins.read_model, Numbering()
     mine, theirs = uuid.uuid4(), uuid.uuid4()
-    sub = submitted(mine)
+    sub = n(submitted(mine))
     produced = await model.apply(sub)
-    await model.apply(submitted(theirs))
-    produced += await model.apply(filled(sub, cum_qty=sub.qty, avg_price="150.25"))
-    other = submitted(mine)
+    await model.apply(n(submitted(theirs)))
+    produced += await model.apply(n(filled(sub, cum_qty=sub.qty, avg_price="150.25")))
+    other = n(submitted(mine))
     produced += await model.apply(other)
 
+    assert [(e.seq, e.part, e.kind) for e in produced] == [
+        (1, 0, "order"),
+        (2, 0, "fill"),
+        (2, 1, "order"),
+        (3, 0, "order"),
+    ]
     assert await model.log_since(mine, 0) == produced
     assert all(e.account_id == mine for e in produced)
-    assert await model.log_since(mine, produced[0].seq) == produced[1:]
-    assert await model.log_since(mine, produced[-1].seq) == []
-    assert await model.log_since(mine, 0, limit=2) == produced[:2]
+    assert await model.log_since(mine, 1) == produced[1:]
+    assert await model.log_since(mine, 3) == []
     assert [e.account_id for e in await model.log_since(theirs, 0)] == [theirs]
     assert produced[-1].data["id"] == str(other.order_id)
 
 
+async def test_log_since_pages_whole_events(twins: OrderTwins) -> None:
+    model, n = twins.read_model, Numbering()
+    account_id = uuid.uuid4()
+    produced: list[OrderLogEntry] = []
+    for _ in range(3):
+        sub = n(submitted(account_id, qty=10))
+        produced += await model.apply(sub)
+        produced += await model.apply(n(filled(sub, cum_qty=10, avg_price="150.25")))
+    assert len(produced) == 9  # six events: three submissions, three fills of two entries each
+
+    # a limit counts events: a page never ends between a fill and its order
+    assert [(e.seq, e.kind) for e in await model.log_since(account_id, 0, limit=2)] == [
+        (1, "order"),
+        (2, "fill"),
+        (2, "order"),
+    ]
+    pages, after = [], 0
+    while page := await model.log_since(account_id, after, limit=2):
+        pages.append(page)
+        after = page[-1].seq
+    assert [e for page in pages for e in page] == produced
+    assert [len({e.seq for e in page}) for page in pages] == [2, 2, 2]
+
+
 async def test_get_is_scoped_to_the_account(twins: OrderTwins) -> None:
-    sub = submitted(uuid.uuid4())
+    sub = Numbering()(submitted(uuid.uuid4()))
     await twins.read_model.apply(sub)
     assert await twins.read_model.get(uuid.uuid4(), sub.order_id) is None
     view = await twins.read_model.get(sub.account_id, sub.order_id)
     assert view is not None and view.client_order_id == sub.client_order_id
-
-
-async def test_a_fill_before_the_view_builds_it_from_the_write_row(twins: OrderTwins) -> None:
-    account = await open_account(twins)
-    sub = submitted(account.id, qty=10)
-    async with twins.uow() as uow:
-        await uow.orders.add(order_of(sub))
-        await uow.commit()
-
-    entries = await twins.read_model.apply(filled(sub, cum_qty=10, avg_price="150.25"))
-
-    assert kinds(entries) == ["fill", "order"]
-    view = await twins.read_model.get(account.id, sub.order_id)
-    assert view is not None
-    assert (view.client_order_id, view.symbol, view.qty, view.limit_price) == (
-        sub.client_order_id,
-        sub.symbol,
-        10,
-        D("150.25"),
-    )
-    assert (view.status, view.filled_qty, view.filled_avg_price) == (OrderStatus.FILLED, 10, D("150.25"))
-    assert (await twins.read_model.list_orders(account.id)).orders == [view]
-
-
-async def test_an_order_nobody_knows_raises_projection_miss_and_is_retried(twins: OrderTwins) -> None:
-    model = twins.read_model
-    sub: OrderSubmitted = submitted(uuid.uuid4(), qty=10)
-    fill = filled(sub, cum_qty=10, avg_price="150.25")
-
-    with pytest.raises(ProjectionMiss):
-        await model.apply(fill)
-    assert await model.get(sub.account_id, sub.order_id) is None
-    assert await model.log_since(sub.account_id, 0) == []
-
-    await model.apply(sub)
-    assert kinds(await model.apply(fill)) == ["fill", "order"]  # not remembered as applied
-    view = await model.get(sub.account_id, sub.order_id)
-    assert view is not None and view.status is OrderStatus.FILLED

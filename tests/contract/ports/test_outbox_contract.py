@@ -1,19 +1,25 @@
 """The ``OutboxStore`` contract, run against the in-memory twin and PostgreSQL alike.
 
 What the relay relies on: every event a unit of work committed is in ``unsent`` oldest first,
-as the event's topic, its account key and its exact JSON; ``mark_sent`` takes rows out; and
-``claim`` admits one relay at a time, the next waiting until the leader lets go.
+once per topic it travels on (a request on ``order.commands`` then ``order.events``, with one
+event id; anything else on ``order.events``), keyed by its account, as its exact JSON; an event
+is in the outbox at most once per topic (a second write of it fails the commit);
+``mark_sent`` takes rows out; and ``claim`` admits one relay at a time, the next waiting until
+the leader lets go.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import pytest
-from order_twins import TWINS, OrderTwins, memory_twins, open_account, order_of, postgres_twins, submitted
+from order_twins import TWINS, OrderTwins, accepted, memory_twins, move, open_account, place, postgres_twins, submitted
 
+from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import OutboxRecord
 from tradewind.domain.orders.commands import CancelOrder
 from tradewind.domain.orders.events import Event
@@ -39,29 +45,39 @@ async def test_committed_events_are_unsent_oldest_first_until_marked_sent(twins:
     events: list[Event] = []
     subs = [submitted(account.id, symbol=s) for s in ("AAPL", "MSFT", "NVDA")]
     for sub in subs:
-        async with twins.uow() as uow:
-            await uow.orders.add(order_of(sub))
-            await uow.commit()
-        events.append(sub)
+        events += (await place(twins, sub)).events  # as numbered and written
+    ack = accepted(subs[0])
+    events += (await move(twins, account.id, subs[0].order_id, ack)).events
     async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
         order = await uow.orders.get(account.id, subs[0].order_id)
         assert order is not None
-        events.append(order.request_cancel(CancelOrder(account.id, order.id)))
-        await uow.orders.record(order)
+        order.request_cancel(CancelOrder(account.id, order.id))
+        await number_events(uow, order)
+        await uow.orders.save(order)
         await uow.commit()
+    events.append(order.events[0])
 
     rows = await unsent_of(twins, events)
-    assert [r.event_id for r in rows] == [e.event_id for e in events]
-    assert [r.id for r in rows] == sorted(r.id for r in rows)
-    assert [r.topic for r in rows] == ["order.submitted"] * 3 + ["order.canceled"]
+    both = ["order.commands", "order.events"]
+    assert [(r.event_id, r.topic) for r in rows] == [
+        *((s.event_id, t) for s in subs for t in both),
+        (ack.event_id, "order.events"),
+        *((events[-1].event_id, t) for t in both),
+    ]
+    assert [r.id for r in rows] == sorted(r.id for r in rows) and len({r.id for r in rows}) == len(rows)
     assert {r.key for r in rows} == {str(account.id)}
-    assert [r.payload for r in rows] == [e.to_json() for e in events]
+    written = {e.event_id: e.to_json() for e in events}
+    assert [r.payload for r in rows] == [written[r.event_id] for r in rows]  # the exact JSON, on either topic
+    assert [json.loads(written[e.event_id])["account_seq"] for e in events] == [1, 2, 3, 4, 5]
     every = await twins.outbox.unsent(100_000)
     assert [r.id for r in every] == sorted(r.id for r in every)
 
     await twins.outbox.mark_sent([rows[0].id, rows[2].id])
-    assert [r.event_id for r in await unsent_of(twins, events)] == [events[1].event_id, events[3].event_id]
-    await twins.outbox.mark_sent([rows[1].id, rows[3].id])
+    assert [r.id for r in await unsent_of(twins, events)] == [
+        r.id for r in rows if r.id not in (rows[0].id, rows[2].id)
+    ]
+    await twins.outbox.mark_sent([r.id for r in rows])
     assert await unsent_of(twins, events) == []
 
 
@@ -69,13 +85,35 @@ async def test_unsent_honours_limit_from_the_oldest(twins: OrderTwins) -> None:
     account = await open_account(twins)
     subs = [submitted(account.id) for _ in range(3)]
     for sub in subs:
-        async with twins.uow() as uow:
-            await uow.orders.add(order_of(sub))
-            await uow.commit()
+        await place(twins, sub)
     every = await twins.outbox.unsent(100_000)
-    assert [r.event_id for r in every[-3:]] == [s.event_id for s in subs]  # the newest, last
-    cut = len(every) - 2  # leaves out this test's two newest rows
+    assert [r.event_id for r in every[-6:]] == [s.event_id for s in subs for _ in range(2)]  # the newest, last
+    cut = len(every) - 3  # leaves out this test's three newest rows
     assert await twins.outbox.unsent(cut) == every[:cut]
+
+
+async def test_an_event_is_in_the_outbox_once_per_topic(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    sub = submitted(account.id)
+    await place(twins, sub)
+    ack = accepted(sub)
+    await move(twins, account.id, sub.order_id, ack)
+
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        order = await uow.orders.get(account.id, sub.order_id)
+        assert order is not None
+        order.events = [ack.numbered(2, 2)]  # the same event written again
+        with pytest.raises((ValueError, asyncpg.UniqueViolationError)):  # at the insert or at commit
+            await uow.orders.save(order)
+            await uow.commit()
+
+    rows = await unsent_of(twins, [sub, ack])
+    assert sorted((r.event_id == ack.event_id, r.topic) for r in rows) == [
+        (False, "order.commands"),
+        (False, "order.events"),
+        (True, "order.events"),
+    ]
 
 
 async def test_claim_admits_one_relay_at_a_time(twins: OrderTwins, eventually: Eventually) -> None:

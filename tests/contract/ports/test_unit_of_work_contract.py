@@ -1,11 +1,16 @@
 """The ``UnitOfWork`` contract (with its ``OrderRepository`` and ``AccountRepository``), run
 against the in-memory twin and PostgreSQL alike.
 
-What the application relies on: commit makes the account, the order and its outbox rows visible
-together; leaving the block without ``commit()`` (normally or by an exception) leaves nothing;
-``client_order_id`` is unique per account; an account sees only its own orders; ``exposure``
-counts the read model's fills; ``accounts.lock`` serialises one account's units of work and
-only that account's.
+What the command side and the OMS ledger rely on: commit makes the account, the order and its
+outbox rows visible together; leaving the block without ``commit()`` (normally or by an
+exception) leaves nothing, numbers and booked fills included; ``client_order_id`` is unique per
+account; an account sees only its own orders; ``save`` keeps the ledger's whole state (status,
+fills, a pending amend, the last ``order_seq``) and ``get``/``OrderLookup`` read it back; a
+request goes to ``order.commands`` and ``order.events`` with one event id, a venue outcome to
+``order.events`` only; ``exposure`` counts open orders at their largest and the fills the ledger
+booked, never a projection; ``next_seq`` is gap-free per account and in commit order;
+the ``ReportJournal`` remembers every report once and lists the flagged ones; ``accounts.lock``
+serialises one account's units of work and only that account's.
 """
 
 from __future__ import annotations
@@ -22,17 +27,24 @@ from order_twins import (
     TWINS,
     D,
     OrderTwins,
+    accepted,
     filled,
     memory_twins,
+    move,
     new_account,
     open_account,
     order_of,
+    place,
     postgres_twins,
     rejected,
     submitted,
 )
 
-from tradewind.domain.orders.commands import CancelOrder
+from tradewind.application.orders.sequencing import number_events
+from tradewind.application.ports import OutboxRecord
+from tradewind.domain.orders.commands import AmendOrder, CancelOrder
+from tradewind.domain.orders.events import OrderReplaced, parse_order_event
+from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 from tradewind.domain.orders.status import OrderSide, OrderStatus
 
 Eventually = Callable[..., Awaitable[Any]]
@@ -47,8 +59,12 @@ def twins(request: pytest.FixtureRequest) -> OrderTwins:
     return postgres_twins(request.getfixturevalue("pg_pool"))
 
 
+async def outbox_rows(twins: OrderTwins) -> list[OutboxRecord]:
+    return await twins.outbox.unsent(100_000)
+
+
 async def outbox_ids(twins: OrderTwins) -> set[uuid.UUID]:
-    return {r.event_id for r in await twins.outbox.unsent(100_000)}
+    return {r.event_id for r in await outbox_rows(twins)}
 
 
 async def test_commit_makes_account_order_and_outbox_row_visible(twins: OrderTwins) -> None:
@@ -99,27 +115,43 @@ async def test_leaving_without_commit_rolls_back_everything(twins: OrderTwins, l
     assert event.event_id not in await outbox_ids(twins)
 
 
-async def test_record_writes_request_events_to_the_outbox_on_commit_only(twins: OrderTwins) -> None:
+async def test_requests_go_to_order_commands_and_order_events_outcomes_to_order_events_only(
+    twins: OrderTwins,
+) -> None:
     account = await open_account(twins)
     event = submitted(account.id)
-    async with twins.uow() as uow:
-        await uow.orders.add(order_of(event))
-        await uow.commit()
+    await place(twins, event)
+    ack = accepted(event)
+    await move(twins, account.id, event.order_id, ack)
 
     async def request_cancel(commit: bool) -> uuid.UUID:
         async with twins.uow() as uow:
+            await uow.accounts.lock(account.id)
             order = await uow.orders.get(account.id, event.order_id)
             assert order is not None
             cancel = order.request_cancel(CancelOrder(account.id, order.id))
-            await uow.orders.record(order)
+            await number_events(uow, order)
+            await uow.orders.save(order)
             if commit:
                 await uow.commit()
         return cancel.event_id
 
     dropped = await request_cancel(commit=False)
     kept = await request_cancel(commit=True)
-    ids = await outbox_ids(twins)
-    assert kept in ids and dropped not in ids
+    rows = await outbox_rows(twins)
+    assert dropped not in {r.event_id for r in rows}
+    topics = {(r.event_id, r.topic) for r in rows}
+    for request in (event.event_id, kept):  # the same event, the same id, on both topics
+        assert {t for i, t in topics if i == request} == {"order.commands", "order.events"}
+    assert {t for i, t in topics if i == ack.event_id} == {"order.events"}
+    mine = [r for r in rows if r.event_id in {event.event_id, ack.event_id, kept}]
+    assert {r.key for r in mine} == {str(account.id)}
+    by_id: dict[uuid.UUID, set[bytes]] = {}
+    for r in mine:
+        by_id.setdefault(r.event_id, set()).add(r.payload)
+    assert all(len(payloads) == 1 for payloads in by_id.values())  # one payload, whatever the topic
+    numbers = [parse_order_event(next(iter(by_id[i]))) for i in (event.event_id, ack.event_id, kept)]
+    assert [(e.order_seq, e.account_seq) for e in numbers] == [(1, 1), (2, 2), (3, 3)]  # the rollback lost no number
 
 
 async def test_client_order_id_is_unique_per_account(twins: OrderTwins) -> None:
@@ -202,23 +234,90 @@ async def test_by_token_hash_finds_the_account_or_none(twins: OrderTwins) -> Non
     assert found == account and found.cash == D("2500.50")
 
 
-async def test_exposure_counts_read_model_fills_and_open_orders(twins: OrderTwins) -> None:
+async def test_save_writes_the_ledgers_state_and_get_reads_it_back(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    event = submitted(account.id, qty=10, limit_price="150.25")
+    await place(twins, event)
+    await move(twins, account.id, event.order_id, accepted(event))
+    await move(twins, account.id, event.order_id, filled(event, cum_qty=4, avg_price="150.10"))
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        order = await uow.orders.get(account.id, event.order_id)
+        assert order is not None
+        order.request_amend(AmendOrder(account.id, order.id, qty=15, limit_price=D("151")))
+        await number_events(uow, order)
+        await uow.orders.save(order)
+        await uow.commit()
+
+    async with twins.uow() as uow:
+        amending = await uow.orders.get(account.id, event.order_id)
+    looked_up = await twins.lookup.get(account.id, event.order_id)
+    assert amending is not None and looked_up == amending  # the lookup reads the same ledger
+    assert (amending.status, amending.filled_qty, amending.filled_avg_price, amending.broker_order_id) == (
+        OrderStatus.PENDING_REPLACE,
+        4,
+        D("150.10"),
+        f"b-{event.order_id.hex[:8]}",
+    )
+    assert (amending.qty, amending.limit_price, amending.pending_qty, amending.pending_limit_price) == (
+        10,
+        D("150.25"),
+        15,
+        D("151"),
+    )
+    assert (amending.order_seq, amending.placed_qty) == (4, 10)
+
+    replaced = OrderReplaced(
+        correlation_id=event.correlation_id,
+        account_id=account.id,
+        order_id=event.order_id,
+        symbol=event.symbol,
+        qty=15,
+        limit_price=D("151"),
+    )
+    await move(twins, account.id, event.order_id, replaced)
+    after = await twins.lookup.get(account.id, event.order_id)
+    assert after is not None
+    assert (after.status, after.qty, after.limit_price, after.pending_qty, after.pending_limit_price) == (
+        OrderStatus.PARTIALLY_FILLED,
+        15,
+        D("151"),
+        None,
+        None,
+    )
+    assert (after.order_seq, after.placed_qty) == (5, 10)  # placed as 10: a retry of the 10 is the same order
+    assert await twins.lookup.get(uuid.uuid4(), event.order_id) is None  # another account's order is absent
+
+
+async def test_exposure_counts_open_orders_at_their_largest_and_the_fills_the_ledger_booked(
+    twins: OrderTwins,
+) -> None:
     account = await open_account(twins, cash="100000")
     stranger = await open_account(twins)
     bought = submitted(account.id, symbol="AAPL", qty=10)
     shorted = submitted(account.id, symbol="MSFT", side=OrderSide.SELL, qty=4, limit_price="300")
     waiting = submitted(account.id, symbol="AAPL", qty=5)
+    growing = submitted(account.id, symbol="NVDA", qty=10, limit_price="100")
+    shrinking = submitted(account.id, symbol="NVDA", qty=10, limit_price="100")
     refused = submitted(account.id, symbol="NVDA", qty=1)
     theirs = submitted(stranger.id, symbol="AAPL", qty=7)
-    for event in (bought, shorted, waiting, refused, theirs):
+    for event in (bought, shorted, waiting, growing, shrinking, refused, theirs):
+        await place(twins, event)
+    for event in (bought, shorted, growing, shrinking, theirs):
+        await move(twins, event.account_id, event.order_id, accepted(event))
+    await move(twins, account.id, bought.order_id, filled(bought, cum_qty=10, avg_price="150.25"))
+    await move(twins, account.id, shorted.order_id, filled(shorted, cum_qty=3, avg_price="300.00"))
+    await move(twins, account.id, refused.order_id, rejected(refused))
+    await move(twins, stranger.id, theirs.order_id, filled(theirs, cum_qty=7, avg_price="1.00"))
+    for event, qty, limit in ((growing, 15, "101"), (shrinking, 5, "99")):
         async with twins.uow() as uow:
-            await uow.orders.add(order_of(event))
+            await uow.accounts.lock(account.id)
+            order = await uow.orders.get(account.id, event.order_id)
+            assert order is not None
+            order.request_amend(AmendOrder(account.id, order.id, qty=qty, limit_price=D(limit)))
+            await number_events(uow, order)
+            await uow.orders.save(order)
             await uow.commit()
-    # the projection has seen fills and a rejection, never the OrderSubmitted events
-    await twins.read_model.apply(filled(bought, cum_qty=10, avg_price="150.25"))
-    await twins.read_model.apply(filled(shorted, cum_qty=3, avg_price="300.00"))
-    await twins.read_model.apply(rejected(refused))
-    await twins.read_model.apply(filled(theirs, cum_qty=7, avg_price="1.00"))
 
     async with twins.uow() as uow:
         exposure = await uow.orders.exposure(account.id)
@@ -226,10 +325,15 @@ async def test_exposure_counts_read_model_fills_and_open_orders(twins: OrderTwin
     assert exposure.positions == {"AAPL": 10, "MSFT": -3}
     assert exposure.cash == D("100000") - 10 * D("150.25") + 3 * D("300")
     open_orders = {o.id: o for o in exposure.open_orders}
-    assert set(open_orders) == {shorted.order_id, waiting.order_id}
-    assert open_orders[shorted.order_id].status is OrderStatus.PARTIALLY_FILLED
-    assert open_orders[shorted.order_id].filled_qty == 3
+    assert set(open_orders) == {shorted.order_id, waiting.order_id, growing.order_id, shrinking.order_id}
+    assert (open_orders[shorted.order_id].status, open_orders[shorted.order_id].leaves_qty) == (
+        OrderStatus.PARTIALLY_FILLED,
+        1,
+    )
     assert open_orders[waiting.order_id].status is OrderStatus.PENDING
+    # a pending amend counts at the larger of its old and new size and the higher limit
+    assert (open_orders[growing.order_id].qty, open_orders[growing.order_id].limit_price) == (15, D("101"))
+    assert (open_orders[shrinking.order_id].qty, open_orders[shrinking.order_id].limit_price) == (10, D("100"))
 
 
 async def test_exposure_omits_a_position_closed_to_zero(twins: OrderTwins) -> None:
@@ -237,11 +341,9 @@ async def test_exposure_omits_a_position_closed_to_zero(twins: OrderTwins) -> No
     bought = submitted(account.id, symbol="AAPL", qty=10)
     sold = submitted(account.id, symbol="AAPL", side=OrderSide.SELL, qty=10)
     for event in (bought, sold):
-        async with twins.uow() as uow:
-            await uow.orders.add(order_of(event))
-            await uow.commit()
-    await twins.read_model.apply(filled(bought, cum_qty=10, avg_price="100"))
-    await twins.read_model.apply(filled(sold, cum_qty=10, avg_price="101.5"))
+        await place(twins, event)
+    await move(twins, account.id, bought.order_id, filled(bought, cum_qty=10, avg_price="100"))
+    await move(twins, account.id, sold.order_id, filled(sold, cum_qty=10, avg_price="101.5"))
 
     async with twins.uow() as uow:
         exposure = await uow.orders.exposure(account.id)
@@ -249,11 +351,123 @@ async def test_exposure_omits_a_position_closed_to_zero(twins: OrderTwins) -> No
     assert (exposure.cash, exposure.positions, exposure.open_orders) == (D("10015"), {}, [])
 
 
+async def test_book_fill_is_rolled_back_with_the_transaction(twins: OrderTwins) -> None:
+    account = await open_account(twins, cash="1000")
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        await uow.orders.book_fill(account.id, "AAPL", 5, D("-500.50"))
+        await uow.commit()
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        await uow.orders.book_fill(account.id, "AAPL", -5, D("600"))  # never committed
+    async with twins.uow() as uow:
+        exposure = await uow.orders.exposure(account.id)
+    assert (exposure.cash, exposure.positions) == (D("499.50"), {"AAPL": 5})
+
+
 async def test_exposure_of_a_new_account_is_its_cash(twins: OrderTwins) -> None:
     account = await open_account(twins, cash="1234.5678")
     async with twins.uow() as uow:
         exposure = await uow.orders.exposure(account.id)
     assert (exposure.cash, exposure.positions, exposure.open_orders) == (D("1234.5678"), {}, [])
+
+
+async def test_next_seq_is_gap_free_per_account_and_rolled_back_with_the_transaction(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    other = await open_account(twins)
+
+    async def reserve(account_id: uuid.UUID, count: int, *, commit: bool) -> int:
+        async with twins.uow() as uow:
+            await uow.accounts.lock(account_id)
+            first = await uow.accounts.next_seq(account_id, count)
+            if commit:
+                await uow.commit()
+        return first
+
+    assert await reserve(account.id, 3, commit=True) == 1  # 1, 2, 3
+    assert await reserve(account.id, 2, commit=False) == 4  # 4, 5: rolled back, never used
+    assert await reserve(account.id, 1, commit=True) == 4  # so the next number is 4 again
+    assert await reserve(other.id, 1, commit=True) == 1  # every account counts on its own
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        assert [await uow.accounts.next_seq(account.id) for _ in range(3)] == [5, 6, 7]  # within one unit
+    with pytest.raises(LookupError):
+        async with twins.uow() as uow:
+            await uow.accounts.next_seq(uuid.uuid4())
+
+
+async def test_next_seq_under_the_lock_numbers_concurrent_units_consecutively(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    taken: list[tuple[int, int]] = []
+
+    async def unit(count: int) -> None:
+        async with twins.uow() as uow:
+            await uow.accounts.lock(account.id)
+            first = await uow.accounts.next_seq(account.id, count)
+            taken.append((first, count))  # still holding the lock: in the order the units held it
+            await uow.commit()
+
+    await asyncio.wait_for(asyncio.gather(*(unit(1 + i % 3) for i in range(12))), timeout=30)
+    numbers = sorted(n for first, count in taken for n in range(first, first + count))
+    assert numbers == list(range(1, 1 + sum(1 + i % 3 for i in range(12))))  # no gap, no number twice
+    assert [first for first, _ in taken] == sorted(first for first, _ in taken)  # in lock (so commit) order
+
+
+def venue_report(account_id: uuid.UUID, kind: ReportKind = ReportKind.NEW) -> VenueReport:
+    order_id, exec_id = uuid.uuid4(), uuid.uuid4().hex
+    return VenueReport(
+        report_id=report_id_for(order_id, exec_id),
+        account_id=account_id,
+        order_id=order_id,
+        kind=kind,
+        exec_id=exec_id,
+        symbol="AAPL",
+    )
+
+
+async def test_the_report_journal_remembers_a_report_once_committed(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    report = venue_report(account.id)
+    async with twins.uow() as uow:
+        await uow.reports.record(report, outcome="applied", account_seq=7, detail=None)  # rolled back
+    async with twins.uow() as uow:
+        assert not await uow.reports.seen(report.report_id)
+        await uow.reports.record(report, outcome="applied", account_seq=7, detail=None)
+        await uow.commit()
+    async with twins.uow() as uow:
+        assert await uow.reports.seen(report.report_id)
+        assert not await uow.reports.seen(uuid.uuid4())
+        # recorded again (a redelivery that raced): the first outcome stands, nothing is flagged
+        await uow.reports.record(report, outcome="flagged", account_seq=None, detail="again")
+        await uow.commit()
+    async with twins.uow() as uow:
+        flagged = await uow.reports.flagged(limit=100_000)
+    assert report.report_id not in {row["report_id"] for row in flagged}
+
+
+async def test_the_report_journal_lists_flagged_reports_newest_first_with_why(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    ignored = venue_report(account.id)
+    first, second = venue_report(account.id, ReportKind.FILL), venue_report(account.id, ReportKind.CANCELED)
+    for report, outcome, detail in (
+        (first, "flagged", "no order in the ledger"),
+        (ignored, "ignored", "reconciliation told nothing new"),
+        (second, "flagged", "an order in status filled cannot become canceled"),
+    ):
+        async with twins.uow() as uow:
+            await uow.reports.record(report, outcome=outcome, account_seq=None, detail=detail)
+            await uow.commit()
+
+    async with twins.uow() as uow:
+        flagged = await uow.reports.flagged(limit=100_000)
+        newest = await uow.reports.flagged(limit=1)
+        assert await uow.reports.seen(ignored.report_id)
+    mine = [row for row in flagged if row["account_id"] == account.id]
+    assert [(row["report_id"], row["order_id"], row["kind"], row["detail"]) for row in mine] == [
+        (second.report_id, second.order_id, "canceled", "an order in status filled cannot become canceled"),
+        (first.report_id, first.order_id, "fill", "no order in the ledger"),
+    ]
+    assert [row["report_id"] for row in newest] == [second.report_id]
 
 
 async def test_lock_serialises_units_of_work_on_one_account(twins: OrderTwins, eventually: Eventually) -> None:

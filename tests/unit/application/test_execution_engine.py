@@ -21,7 +21,7 @@ from tradewind.adapters.aws.memory.orders import MemoryUnitOfWork
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.broker.paper import PaperBroker
-from tradewind.application.execution.broker import BrokerOrder, ExecType, ExecutionReport
+from tradewind.application.execution.broker import BrokerOrder, BrokerUnavailableError, ExecType, ExecutionReport
 from tradewind.application.execution.engine import ExecutionEngine
 from tradewind.application.execution.gateway import BrokerGateway
 from tradewind.application.orders.ledger import OrderLedger
@@ -478,3 +478,27 @@ async def test_a_fill_after_a_restart_is_attributed_by_the_account_the_venue_ech
     assert (fill.account_id, fill.order_id, fill.cum_qty) == (ACCOUNT, order.order_id, 100)
     assert [key for key, _ in second.bus.records(EXECUTION_REPORTS)] == [str(ACCOUNT)]
     assert second.bus.records("dead_letter") == [] and second.engine.dead_letters == 0
+
+
+class DownBroker(CountingPaperBroker):
+    """A venue that cannot be reached: every call raises, status queries included."""
+
+    def submit(self, order: Any) -> None:
+        raise BrokerUnavailableError("connection refused")
+
+    def cancel(self, client_order_id: str) -> None:
+        raise BrokerUnavailableError("connection refused")
+
+    def order_state(self, client_order_id: str) -> Any:
+        raise BrokerUnavailableError("connection refused")
+
+
+async def test_a_venue_that_is_down_answers_broker_unavailable_and_never_blocks_the_partition(
+    start_desk: StartDesk,
+) -> None:
+    desk = await start_desk(broker=DownBroker(latency=0.0))
+    order = submitted()
+    await desk.engine.handle(order)  # returns: the command is answered, not redelivered forever
+    await desk.engine.handle(cancel_requested(order))
+    kinds = [r.kind for r in desk.bus.reports()]
+    assert kinds == [ReportKind.BROKER_UNAVAILABLE, ReportKind.CANCEL_REJECTED]

@@ -151,3 +151,9 @@ def test_only_reconciliation_the_venues_answers_and_a_late_ack_return_to_live() 
         (S.PENDING_REPLACE, T.REPLACED),
         (S.PENDING_REPLACE, T.REPLACE_REJECTED),
     }
+
+
+def test_a_cancel_before_the_ack_then_a_venue_that_is_down_ends_broker_unavailable() -> None:
+    from tradewind.domain.orders.status import OrderStatus, Trigger, transition
+
+    assert transition(OrderStatus.PENDING_CANCEL, Trigger.BROKER_UNAVAILABLE) is OrderStatus.BROKER_UNAVAILABLE

@@ -71,7 +71,7 @@ class ExecutionEngine:
 
     async def _on_submitted(self, event: OrderSubmitted) -> None:
         coid = str(event.order_id)
-        known = await asyncio.to_thread(self._gateway.adapter.order_state, coid)
+        known = await self._state(coid)
         if known is not None:
             # A redelivered submit the venue already has: tell again what it knows (the ledger
             # applies each report once), in case the first telling was lost with a restart.
@@ -106,8 +106,10 @@ class ExecutionEngine:
         coid = str(event.order_id)
         try:
             await self._gateway.cancel(coid)
+        except BrokerUnavailableError as exc:
+            await self._conclude(event, ReportKind.CANCEL_REJECTED, f"broker unavailable: {exc}")
         except BrokerError as exc:
-            state = await asyncio.to_thread(self._gateway.adapter.order_state, coid)
+            state = await self._state(coid)
             if state is None:  # it never reached the venue (it was unknown there): nothing works
                 await self._conclude(event, ReportKind.CANCELED, "canceled before reaching the broker")
             else:
@@ -118,6 +120,14 @@ class ExecutionEngine:
             await self._gateway.replace(str(event.order_id), event.qty, event.limit_price)
         except BrokerError as exc:
             await self._conclude(event, ReportKind.REPLACE_REJECTED, f"amend refused by the broker: {exc}")
+
+    async def _state(self, coid: str) -> BrokerOrderState | None:
+        """What the venue knows of the order; ``None`` when it does not know it, or cannot be
+        asked (a venue that is down is found out by the submit, which reports it)."""
+        try:
+            return await asyncio.to_thread(self._gateway.adapter.order_state, coid)
+        except BrokerUnavailableError:
+            return None
 
     # -- reports -----------------------------------------------------------------------------
     async def _publish_report(self, report: ExecutionReport, *, reconciliation: bool = False) -> None:

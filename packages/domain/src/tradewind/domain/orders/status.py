@@ -106,6 +106,8 @@ TRANSITIONS: Final[Mapping[tuple[OrderStatus, Trigger], OrderStatus]] = {
     **{(p, T.ACK): p for p in _PENDING_REQUEST},
     **{(p, T.UNKNOWN): S.UNKNOWN for p in _PENDING_REQUEST},
     (S.PENDING_CANCEL, T.CANCEL_REJECTED): LIVE,
+    # Canceled before the venue acknowledged it, and then the submit found the venue down.
+    (S.PENDING_CANCEL, T.BROKER_UNAVAILABLE): S.BROKER_UNAVAILABLE,
     (S.PENDING_CANCEL, T.REPLACED): S.PENDING_CANCEL,  # an amend that was ahead of the cancel
     (S.PENDING_CANCEL, T.REPLACE_REJECTED): S.PENDING_CANCEL,
     (S.PENDING_REPLACE, T.REPLACED): LIVE,
