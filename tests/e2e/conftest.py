@@ -34,9 +34,9 @@ class Stack:
     env: dict[str, str]
     logs: Path
 
-    def create_user(self, name: str, cash: str = "100000") -> str:
+    def create_user(self, name: str, cash: str = "100000", admin: bool = False) -> str:
         out = subprocess.run(
-            [TRADEWIND, "users", "create", name, "--cash", cash],
+            [TRADEWIND, "users", "create", name, "--cash", cash, *(["--admin"] if admin else [])],
             env=self.env,
             capture_output=True,
             text=True,

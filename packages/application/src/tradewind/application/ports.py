@@ -22,6 +22,7 @@ from tradewind.domain.marketdata import Candle, Interval, PriceUpdate
 from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
+from tradewind.domain.risk.trading_state import TradingState
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,9 @@ class Exposure:
     open_orders: list[Order]
     kind: AccountKind = AccountKind.CASH
     margin_multiplier: Decimal = Decimal(1)
+    #: the stricter of the account's and the platform's trading state, and why
+    trading_state: TradingState = TradingState.ACTIVE
+    trading_state_reason: str | None = None
 
 
 class OrderRepository(Protocol):
@@ -62,6 +66,10 @@ class OrderRepository(Protocol):
     async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
         """Move the ledger's position in ``symbol`` by ``qty`` (signed) and its cash by ``cash``."""
 
+    async def open_orders(self, account_id: uuid.UUID) -> list[Order]:
+        """Every order of the account not final, as the ledger has it (for the kill switch)."""
+        ...
+
 
 class AccountRepository(Protocol):
     async def add(self, account: Account, token_hash: str) -> None: ...
@@ -76,6 +84,21 @@ class AccountRepository(Protocol):
         """Reserve ``count`` consecutive ``account_seq`` numbers; returns the first. Under the
         account lock, so the numbers are gap-free and in commit order."""
         ...
+
+    async def trading_state(self, account_id: uuid.UUID) -> tuple[TradingState, str | None]: ...
+
+    async def set_trading_state(self, account_id: uuid.UUID, state: TradingState, reason: str) -> None: ...
+
+    async def platform_state(self) -> tuple[TradingState, str | None]: ...
+
+    async def set_platform_state(self, state: TradingState, reason: str, changed_by: str) -> None: ...
+
+    async def with_open_orders(self) -> list[uuid.UUID]:
+        """Accounts that have open orders (what a platform-wide halt must sweep)."""
+        ...
+
+    async def record_risk_event(self, event: Event) -> None:
+        """Write ``event`` to the outbox for ``risk.events`` in this transaction."""
 
 
 class ReportJournal(Protocol):

@@ -26,3 +26,5 @@ class Account:
     created_at: datetime
     kind: AccountKind = AccountKind.CASH
     margin_multiplier: Decimal = Decimal(1)
+    #: an operator's account: may use the admin API (risk limits, trading states); trades not
+    is_admin: bool = False

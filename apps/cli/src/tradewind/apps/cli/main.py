@@ -31,6 +31,8 @@ audit = typer.Typer(help="The audit archive (Parquet on S3): SQL over it.")
 app.add_typer(audit, name="audit")
 ledger = typer.Typer(help="The OMS ledger: venue reports it kept but could not apply.")
 app.add_typer(ledger, name="ledger")
+risk = typer.Typer(help="Risk controls: trading states (the kill switch).")
+app.add_typer(risk, name="risk")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -110,6 +112,7 @@ def infra_init() -> None:
 def users_create(
     name: Annotated[str, typer.Argument(help="The user's name (unique).")],
     cash: Annotated[str, typer.Option(help="Starting cash, a decimal amount.")] = "100000",
+    admin: Annotated[bool, typer.Option("--admin", help="An operator: may use the admin API.")] = False,
 ) -> None:
     """Create a user and account; prints the API token alone on the last line."""
     from tradewind.adapters.aws.containers import build_adapters
@@ -121,7 +124,7 @@ def users_create(
         adapters: Any = build_adapters(settings)
         await adapters.lifecycle().start(kafka=False)
         try:
-            created = await CreateUser(adapters.uow)(name, cash)
+            created = await CreateUser(adapters.uow)(name, cash, admin=admin)
         finally:
             await adapters.lifecycle().stop()
         typer.echo(f"created account {created.account.id} for {created.account.name} with cash {created.account.cash}")
@@ -203,6 +206,46 @@ def ledger_flagged(limit: Annotated[int, typer.Option(help="How many, newest fir
         typer.echo(json.dumps(row, default=str))
     typer.echo(f"{len(rows)} flagged report(s)", err=True)
     raise typer.Exit(1 if rows else 0)
+
+
+@risk.command("state")
+def risk_state(
+    state: Annotated[str, typer.Argument(help="active, reducing or halted.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded on risk.events).")],
+    account: Annotated[str | None, typer.Option(help="This account only; without it, the whole platform.")] = None,
+) -> None:
+    """Set a trading state. ``halted`` is the kill switch: new orders and amends are refused and
+    every open order gets a cancel request; cancels always pass."""
+    import uuid
+
+    from tradewind.adapters.aws.containers import build_adapters
+    from tradewind.application.risk.trading_state import InvalidRiskChange, SetTradingState, parse_state_change
+
+    try:
+        wanted, why = parse_state_change({"state": state, "reason": reason})
+        target = uuid.UUID(account) if account else None
+    except InvalidRiskChange as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError:
+        typer.echo("error: --account takes an account id (a UUID)", err=True)
+        raise typer.Exit(2) from None
+
+    async def change() -> str:
+        adapters: Any = build_adapters(_settings())
+        await adapters.lifecycle().start(kafka=False)
+        try:
+            use_case = SetTradingState(adapters.uow)
+            who = f"cli ({os.environ.get('USER', 'operator')})"
+            if target is None:
+                done = await use_case.for_platform(wanted, why, changed_by=who, admin_account=uuid.UUID(int=0))
+                return f"platform: {done.previous.value} -> {done.state.value}; {done.cancels_requested} cancel(s) requested"
+            done = await use_case.for_account(target, wanted, why, changed_by=who)
+            return f"account {target}: {done.previous.value} -> {done.state.value}; {done.cancels_requested} cancel(s) requested"
+        finally:
+            await adapters.lifecycle().stop()
+
+    typer.echo(asyncio.run(change()))
 
 
 @audit.command("query")

@@ -16,6 +16,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from tradewind.application.correlation import correlation_id
+from tradewind.apps.web.admin.controller import AdminController
 from tradewind.apps.web.auth import current_account
 from tradewind.apps.web.containers import WebContainer
 from tradewind.apps.web.dashboard.plugin import dashboard_plugin
@@ -93,13 +94,21 @@ def create_app(container: WebContainer) -> Litestar:
         return Provide(lambda: factory(), sync_to_thread=False)
 
     return Litestar(
-        route_handlers=[OrderController, MarketController, StreamController, HealthController, PortfolioController],
+        route_handlers=[
+            OrderController,
+            MarketController,
+            StreamController,
+            HealthController,
+            PortfolioController,
+            AdminController,
+        ],
         dependencies={
             "account": Provide(current_account),
             "authenticate": provide(container.authenticate),
             "place_order": provide(container.place_order),
             "cancel_order": provide(container.cancel_order),
             "amend_order": provide(container.amend_order),
+            "set_trading_state": provide(container.set_trading_state),
             "order_read_model": provide(adapters.read_model),
             "order_lookup": provide(adapters.order_lookup),
             "prices": provide(adapters.prices),

@@ -11,6 +11,7 @@ from tradewind.application.orders.place_order import PlaceOrderHandler
 from tradewind.application.positions.portfolio import Portfolio
 from tradewind.application.risk.check import RiskCheck
 from tradewind.application.risk.rules import BuyingPower, MaxConcentration, MaxOrderNotional
+from tradewind.application.risk.trading_state import SetTradingState
 
 
 class WebContainer(containers.DeclarativeContainer):
@@ -30,6 +31,7 @@ class WebContainer(containers.DeclarativeContainer):
     cancel_order = providers.Singleton(CancelOrderHandler, uow=adapters.uow.provider)
     amend_order = providers.Singleton(AmendOrderHandler, uow=adapters.uow.provider, risk=risk)
     authenticate = providers.Singleton(Authenticate, uow=adapters.uow.provider)
+    set_trading_state = providers.Singleton(SetTradingState, uow=adapters.uow.provider)
     portfolio = providers.Singleton(
         Portfolio,
         positions=adapters.positions,

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 
 from tradewind.application.accounts.users import InvalidUser
 from tradewind.application.orders.place_order import AccountNotFound
+from tradewind.application.risk.trading_state import InvalidRiskChange
 from tradewind.domain.errors import (
     ClientOrderIdReused,
     DomainError,
@@ -27,6 +28,7 @@ _STATUS: dict[type[DomainError], int] = {
     InvalidOrder: 422,
     ClientOrderIdReused: 422,
     InvalidUser: 422,
+    InvalidRiskChange: 422,
     RiskRejected: 422,
     RiskUnavailable: 503,
     OrderNotFound: 404,
@@ -64,9 +66,13 @@ def validation_error(request: Request, exc: Exception) -> Response[dict[str, obj
 
 def http_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
     assert isinstance(exc, HTTPException)
-    code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
-        exc.status_code, "http_error"
-    )
+    code = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        429: "rate_limited",
+    }.get(exc.status_code, "http_error")
     return Response(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
 

@@ -49,6 +49,10 @@ _ERRORS: dict[int, tuple[str, list[Example]]] = {
         "No valid API token: send `Authorization: Bearer <token>` (`tradewind users create` prints one).",
         [_example("unauthorized", "the token is not valid")],
     ),
+    403: (
+        "An admin route called with a trading token: admin routes need `tradewind users create NAME --admin`.",
+        [_example("forbidden", "admin routes need an admin token (tradewind users create NAME --admin)")],
+    ),
     404: (
         "No such order for this account (another account's order is as absent as a missing one).",
         [_example("order_not_found", "order 7c9e6679-7425-40de-944b-e07fc1f90ae7 not found", field="order_id")],

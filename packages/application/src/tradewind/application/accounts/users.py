@@ -36,7 +36,9 @@ class CreateUser:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, name: str, cash: str | Decimal, *, token: str | None = None) -> CreatedUser:
+    async def __call__(
+        self, name: str, cash: str | Decimal, *, token: str | None = None, admin: bool = False
+    ) -> CreatedUser:
         name = name.strip()
         if not name or len(name) > 64:
             raise InvalidUser("name must be 1-64 characters", field="name")
@@ -47,7 +49,7 @@ class CreateUser:
         if not amount.is_finite() or amount < 0 or amount > Decimal("1e12"):
             raise InvalidUser("cash must be between 0 and 1,000,000,000,000", field="cash")
         token = token or "tw_" + secrets.token_urlsafe(32)
-        account = Account(id=uuid.uuid4(), name=name, cash=amount, created_at=utcnow())
+        account = Account(id=uuid.uuid4(), name=name, cash=amount, created_at=utcnow(), is_admin=admin)
         async with self._uow() as uow:
             await uow.accounts.add(account, hash_token(token))
             await uow.commit()

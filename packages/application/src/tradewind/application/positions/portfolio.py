@@ -121,8 +121,9 @@ class Portfolio:
                 continue
             reserved += remaining * price
         power = cash - reserved
+        trading_state = "active"
         if self._ledger is not None:
-            ledger_power = await self._ledger_buying_power(account)
+            ledger_power, trading_state = await self._ledger_buying_power(account)
             if ledger_power is None:
                 stale = True
             else:
@@ -131,6 +132,7 @@ class Portfolio:
         return {
             "account_id": str(account.id),
             "kind": account.kind.value,
+            "trading_state": trading_state,
             "funding": money_str(account.cash),
             "cash": money_str(cash),
             "equity": money_str(equity),
@@ -146,15 +148,16 @@ class Portfolio:
             "as_of": iso(now),
         }
 
-    async def _ledger_buying_power(self, account: Account) -> tuple[Decimal, Decimal] | None:
-        """(buying power, reserved for open buys) from the ledger, as the risk rule sees them."""
+    async def _ledger_buying_power(self, account: Account) -> tuple[tuple[Decimal, Decimal] | None, str]:
+        """((buying power, reserved for open buys), trading state) from the ledger, as the risk
+        check sees them; ``None`` for the figures when some symbol has no price."""
         assert self._ledger is not None
         async with self._ledger() as uow:
             exposure = await uow.orders.exposure(account.id)
         symbols = {o.symbol for o in exposure.open_orders} | {s for s, q in exposure.positions.items() if q}
         quotes = await self._quotes(sorted(symbols))
         if not symbols <= set(quotes):
-            return None
+            return None, exposure.trading_state.value
         power = buying_power(
             exposure.kind,
             exposure.cash,
@@ -163,7 +166,7 @@ class Portfolio:
             quotes,
             margin_multiplier=exposure.margin_multiplier,
         )
-        return power, reserved_for_open_buys(exposure.open_orders, quotes)
+        return (power, reserved_for_open_buys(exposure.open_orders, quotes)), exposure.trading_state.value
 
     @staticmethod
     def _reference_price(symbol: str, quotes: dict[str, Quote], positions: Sequence[Position]) -> Decimal | None:

@@ -12,6 +12,7 @@ from tradewind.application.risk.rules import RiskContext, RiskRule
 from tradewind.domain.clock import utcnow
 from tradewind.domain.errors import RiskRejected, RiskUnavailable
 from tradewind.domain.orders.order import Order
+from tradewind.domain.risk.trading_state import TradingState, reduces_exposure
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ class RiskCheck:
         self._rules = tuple(rules)
 
     async def check(self, order: Order, exposure: Exposure) -> None:
+        check_trading_state(order, exposure)  # before anything else: a halted account needs no price
         symbols = sorted({order.symbol, *exposure.positions, *(o.symbol for o in exposure.open_orders)})
         try:
             quotes = await self._prices.get_many(symbols)
@@ -51,3 +53,14 @@ class RiskCheck:
             except Exception as exc:
                 log.exception("risk rule crashed", extra={"rule": rule.name})
                 raise RiskUnavailable(rule.name, f"risk rule {rule.name} failed: {exc}") from exc
+
+
+def check_trading_state(order: Order, exposure: Exposure) -> None:
+    """``halted``: nothing new (cancels never come here); ``reducing``: only an order that brings
+    a position closer to flat. Refusals name the rule ``trading_state`` and the reason given."""
+    state, why = exposure.trading_state, exposure.trading_state_reason
+    because = f" ({why})" if why else ""
+    if state is TradingState.HALTED:
+        raise RiskRejected("trading_state", f"trading is halted{because}: only cancels are accepted")
+    if state is TradingState.REDUCING and not reduces_exposure(order, exposure.positions, exposure.open_orders):
+        raise RiskRejected("trading_state", f"the account may only reduce its positions{because}: this order would not")

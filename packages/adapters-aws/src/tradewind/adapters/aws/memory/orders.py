@@ -14,11 +14,12 @@ from typing import Self
 
 from tradewind.adapters.aws.memory.store import MemoryStore, OutboxRow
 from tradewind.application.ports import Exposure
-from tradewind.application.topics import topics_for
+from tradewind.application.topics import RISK_EVENTS, topics_for
 from tradewind.domain.accounts import Account
-from tradewind.domain.orders.events import OrderEvent
+from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
+from tradewind.domain.risk.trading_state import TradingState, stricter
 
 Write = Callable[[MemoryStore], None]
 
@@ -40,12 +41,19 @@ def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
             if qty:
                 positions[symbol] = qty
     open_orders = [_copy(store.orders[i]).at_largest() for i in store.open_orders.get(account_id, ())]
+    mine, my_reason = store.trading_states.get(account_id, (TradingState.ACTIVE, None))
+    platform, platform_reason = store.platform_state
+    state = stricter(mine, platform)
     return Exposure(
         cash=cash,
         positions=positions,
         open_orders=open_orders,
         kind=account.kind,
         margin_multiplier=account.margin_multiplier,
+        trading_state=state,
+        trading_state_reason=None
+        if state is TradingState.ACTIVE
+        else (my_reason if state is mine else platform_reason),
     )
 
 
@@ -79,6 +87,36 @@ class MemoryAccountRepository:
     async def by_token_hash(self, token_hash: str) -> Account | None:
         account_id = self._uow.store.tokens.get(token_hash)
         return None if account_id is None else self._uow.store.accounts[account_id]
+
+    async def trading_state(self, account_id: uuid.UUID) -> tuple[TradingState, str | None]:
+        if account_id not in self._uow.store.accounts:
+            raise LookupError(f"account {account_id} does not exist")
+        return self._uow.store.trading_states.get(account_id, (TradingState.ACTIVE, None))
+
+    async def set_trading_state(self, account_id: uuid.UUID, state: TradingState, reason: str) -> None:
+        self._uow.queue(lambda s: s.trading_states.__setitem__(account_id, (state, reason)))
+
+    async def platform_state(self) -> tuple[TradingState, str | None]:
+        return self._uow.store.platform_state
+
+    async def set_platform_state(self, state: TradingState, reason: str, changed_by: str) -> None:
+        def write(s: MemoryStore) -> None:
+            s.platform_state = (state, reason)
+
+        self._uow.queue(write)
+
+    async def with_open_orders(self) -> list[uuid.UUID]:
+        return [a for a, ids in self._uow.store.open_orders.items() if ids]
+
+    async def record_risk_event(self, event: Event) -> None:
+        payload = event.to_json()
+
+        def write(s: MemoryStore) -> None:
+            s.outbox.append(OutboxRow(len(s.outbox) + 1, RISK_EVENTS, str(event.account_id), event.event_id, payload))
+            s.outbox_keys.add((RISK_EVENTS, event.event_id))
+            s.outbox_changed.set()
+
+        self._uow.queue(write)
 
     async def next_seq(self, account_id: uuid.UUID, count: int = 1) -> int:
         if account_id not in self._uow.store.accounts:
@@ -135,6 +173,12 @@ class MemoryOrderRepository:
 
     async def exposure(self, account_id: uuid.UUID) -> Exposure:
         return exposure_of(self._uow.store, account_id)
+
+    async def open_orders(self, account_id: uuid.UUID) -> list[Order]:
+        store = self._uow.store
+        return sorted(
+            (_copy(store.orders[i]) for i in store.open_orders.get(account_id, ())), key=lambda o: o.created_at
+        )
 
     async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
         def write(s: MemoryStore) -> None:

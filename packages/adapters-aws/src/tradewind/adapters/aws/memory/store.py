@@ -10,6 +10,7 @@ from decimal import Decimal
 from tradewind.application.ports import OrderLogEntry
 from tradewind.domain.accounts import Account
 from tradewind.domain.orders.order import Order
+from tradewind.domain.risk.trading_state import TradingState
 
 
 @dataclass
@@ -32,6 +33,8 @@ class MemoryStore:
     open_orders: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     positions: dict[tuple[uuid.UUID, str], tuple[int, Decimal]] = field(default_factory=dict)
     account_seqs: dict[uuid.UUID, int] = field(default_factory=dict)
+    trading_states: dict[uuid.UUID, tuple[TradingState, str | None]] = field(default_factory=dict)
+    platform_state: tuple[TradingState, str | None] = (TradingState.ACTIVE, None)
     reports: dict[uuid.UUID, dict[str, object]] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
     #: (topic, event_id) of every outbox row: unique, as PostgreSQL's outbox_topic_event_id_key

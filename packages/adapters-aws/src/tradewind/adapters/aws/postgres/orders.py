@@ -19,11 +19,12 @@ import asyncpg
 
 from tradewind.adapters.aws.postgres.rows import LEDGER_COLUMNS, ledger_values, order_from_row
 from tradewind.application.ports import Exposure
-from tradewind.application.topics import topics_for
+from tradewind.application.topics import RISK_EVENTS, topics_for
 from tradewind.domain.accounts import Account, AccountKind
-from tradewind.domain.orders.events import OrderEvent
+from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
+from tradewind.domain.risk.trading_state import TradingState, stricter
 
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 23))
 _SELECT = f"SELECT {LEDGER_COLUMNS} FROM orders"
@@ -35,8 +36,8 @@ class PgAccountRepository:
 
     async def add(self, account: Account, token_hash: str) -> None:
         await self._uow.conn.execute(
-            "INSERT INTO accounts (id, name, cash, token_hash, created_at, kind, margin_multiplier)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO accounts (id, name, cash, token_hash, created_at, kind, margin_multiplier, is_admin)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             account.id,
             account.name,
             account.cash,
@@ -44,6 +45,7 @@ class PgAccountRepository:
             account.created_at,
             account.kind.value,
             account.margin_multiplier,
+            account.is_admin,
         )
 
     async def lock(self, account_id: uuid.UUID) -> Account | None:
@@ -53,6 +55,50 @@ class PgAccountRepository:
     async def by_token_hash(self, token_hash: str) -> Account | None:
         row = await self._uow.conn.fetchrow("SELECT * FROM accounts WHERE token_hash = $1", token_hash)
         return None if row is None else _account(row)
+
+    async def trading_state(self, account_id: uuid.UUID) -> tuple[TradingState, str | None]:
+        row = await self._uow.conn.fetchrow(
+            "SELECT trading_state, trading_state_reason FROM accounts WHERE id = $1", account_id
+        )
+        if row is None:
+            raise LookupError(f"account {account_id} does not exist")
+        return TradingState(row["trading_state"]), row["trading_state_reason"]
+
+    async def set_trading_state(self, account_id: uuid.UUID, state: TradingState, reason: str) -> None:
+        await self._uow.conn.execute(
+            "UPDATE accounts SET trading_state = $2, trading_state_reason = $3 WHERE id = $1",
+            account_id,
+            state.value,
+            reason,
+        )
+
+    async def platform_state(self) -> tuple[TradingState, str | None]:
+        row = await self._uow.conn.fetchrow("SELECT trading_state, reason FROM platform_state WHERE id = 1")
+        return (TradingState.ACTIVE, None) if row is None else (TradingState(row["trading_state"]), row["reason"])
+
+    async def set_platform_state(self, state: TradingState, reason: str, changed_by: str) -> None:
+        # The row is locked by the update until commit: two admins change the platform one at a time.
+        await self._uow.conn.execute(
+            "INSERT INTO platform_state (id, trading_state, reason, changed_by, changed_at) VALUES (1, $1, $2, $3, now())"
+            " ON CONFLICT (id) DO UPDATE SET trading_state = EXCLUDED.trading_state, reason = EXCLUDED.reason,"
+            " changed_by = EXCLUDED.changed_by, changed_at = EXCLUDED.changed_at",
+            state.value,
+            reason,
+            changed_by,
+        )
+
+    async def with_open_orders(self) -> list[uuid.UUID]:
+        rows = await self._uow.conn.fetch("SELECT DISTINCT account_id FROM open_orders")
+        return [r["account_id"] for r in rows]
+
+    async def record_risk_event(self, event: Event) -> None:
+        await self._uow.conn.execute(
+            "INSERT INTO outbox (topic, key, event_id, payload) VALUES ($1, $2, $3, $4)",
+            RISK_EVENTS,
+            str(event.account_id),
+            event.event_id,
+            event.to_json(),
+        )
 
     async def next_seq(self, account_id: uuid.UUID, count: int = 1) -> int:
         last = await self._uow.conn.fetchval(
@@ -73,6 +119,7 @@ def _account(row: Any) -> Account:
         created_at=row["created_at"],
         kind=AccountKind(row["kind"]),
         margin_multiplier=row["margin_multiplier"],
+        is_admin=row["is_admin"],
     )
 
 
@@ -146,7 +193,9 @@ class PgOrderRepository:
     async def exposure(self, account_id: uuid.UUID) -> Exposure:
         conn = self._uow.conn
         totals = await conn.fetch(
-            "SELECT a.cash AS funding, a.kind, a.margin_multiplier, p.symbol, p.qty, p.cash FROM accounts a"
+            "SELECT a.cash AS funding, a.kind, a.margin_multiplier, a.trading_state, a.trading_state_reason,"
+            " ps.trading_state AS platform_state, ps.reason AS platform_reason, p.symbol, p.qty, p.cash"
+            " FROM accounts a LEFT JOIN platform_state ps ON ps.id = 1"
             " LEFT JOIN ledger_positions p ON p.account_id = a.id WHERE a.id = $1",
             account_id,
         )
@@ -159,11 +208,30 @@ class PgOrderRepository:
             account_id,
         )
         open_orders = [order_from_row(r).at_largest() for r in rows]
-        kind = AccountKind(totals[0]["kind"]) if totals else AccountKind.CASH
-        multiplier = totals[0]["margin_multiplier"] if totals else Decimal(1)
+        if not totals:
+            return Exposure(cash=Decimal(0), positions={}, open_orders=open_orders)
+        head = totals[0]
+        mine = TradingState(head["trading_state"])
+        platform = TradingState(head["platform_state"] or "active")
+        state = stricter(mine, platform)
+        reason = head["trading_state_reason"] if state is mine else head["platform_reason"]
         return Exposure(
-            cash=funding + flows, positions=positions, open_orders=open_orders, kind=kind, margin_multiplier=multiplier
+            cash=funding + flows,
+            positions=positions,
+            open_orders=open_orders,
+            kind=AccountKind(head["kind"]),
+            margin_multiplier=head["margin_multiplier"],
+            trading_state=state,
+            trading_state_reason=reason if state is not TradingState.ACTIVE else None,
         )
+
+    async def open_orders(self, account_id: uuid.UUID) -> list[Order]:
+        rows = await self._uow.conn.fetch(
+            f"SELECT {', '.join('o.' + c.strip() for c in LEDGER_COLUMNS.split(','))} FROM open_orders oo"
+            " JOIN orders o ON o.id = oo.order_id WHERE oo.account_id = $1 ORDER BY o.created_at",
+            account_id,
+        )
+        return [order_from_row(r) for r in rows]
 
     async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
         await self._uow.conn.execute(

@@ -1,0 +1,78 @@
+"""/api/v1/admin: trading states per account and platform-wide (the kill switch). Admin tokens
+only (``tradewind users create NAME --admin``); a trading token gets 403. Every change records who
+and why on ``risk.events``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.exceptions import PermissionDeniedException
+
+from tradewind.application.risk.trading_state import SetTradingState, parse_state_change
+from tradewind.apps.web.openapi import errors
+from tradewind.apps.web.request_body import json_object
+from tradewind.domain.accounts import Account
+from tradewind.domain.errors import OrderNotFound
+
+
+def _admin(account: Account) -> Account:
+    if not account.is_admin:
+        raise PermissionDeniedException("admin routes need an admin token (tradewind users create NAME --admin)")
+    return account
+
+
+def _account_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise OrderNotFound(f"account {raw} not found", field="account_id") from None
+
+
+class AdminController(Controller):
+    path = "/api/v1/admin"
+    tags = ["admin"]
+
+    @post(
+        "/accounts/{account_id:str}/trading-state",
+        status_code=200,
+        summary="Set an account's trading state",
+        responses=errors(401, 404, 422),
+    )
+    async def account_state(
+        self, request: Request[Any, Any, Any], account_id: str, account: Account, set_trading_state: SetTradingState
+    ) -> dict[str, object]:
+        admin = _admin(account)
+        state, reason = parse_state_change(await json_object(request))
+        changed = await set_trading_state.for_account(
+            _account_id(account_id), state, reason, changed_by=f"{admin.name} ({admin.id})"
+        )
+        return {
+            "account_id": account_id,
+            "state": changed.state.value,
+            "previous": changed.previous.value,
+            "reason": reason,
+            "cancels_requested": changed.cancels_requested,
+        }
+
+    @post(
+        "/trading-state",
+        status_code=200,
+        summary="Set the platform's trading state (the kill switch)",
+        responses=errors(401, 422),
+    )
+    async def platform_state(
+        self, request: Request[Any, Any, Any], account: Account, set_trading_state: SetTradingState
+    ) -> dict[str, object]:
+        admin = _admin(account)
+        state, reason = parse_state_change(await json_object(request))
+        changed = await set_trading_state.for_platform(
+            state, reason, changed_by=f"{admin.name} ({admin.id})", admin_account=admin.id
+        )
+        return {
+            "state": changed.state.value,
+            "previous": changed.previous.value,
+            "reason": reason,
+            "cancels_requested": changed.cancels_requested,
+        }
