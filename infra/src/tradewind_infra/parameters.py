@@ -73,7 +73,7 @@ class Parameters:
     aurora_min_acu: float = 0.5
     aurora_max_acu: float = 64.0
     aurora_readers: int = 2
-    aurora_engine_version: str = "VER_16_6"  # ours: an AuroraPostgresEngineVersion member
+    aurora_engine_version: str = "VER_16_9"  # ours: an AuroraPostgresEngineVersion member
     database_name: str = "tradewind"
     database_user: str = "tradewind"
     aurora_backup_days: int = 7  # ours

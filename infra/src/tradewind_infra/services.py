@@ -21,6 +21,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -140,8 +141,16 @@ class Services(Construct):
         web, worker, gateway = (self.task_definitions[n].task_role for n in ("web", "worker", "gateway"))
         streams.positions.grant_read_data(web)
         streams.positions.grant_read_write_data(worker)
-        audit.bucket.grant_put(worker)
-        audit.bucket.grant_read(worker)
+        # The archive writes Parquet under events/ and its cut checkpoints under checkpoints/, reads
+        # them back (replay), and deletes only its own checkpoints: never an event, never a lock.
+        objects, checkpoints = audit.bucket.arn_for_objects("*"), audit.bucket.arn_for_objects("checkpoints/*")
+        for actions, resources in (
+            (["s3:PutObject"], [audit.bucket.arn_for_objects(params.audit_prefix + "*"), checkpoints]),
+            (["s3:DeleteObject"], [checkpoints]),
+            (["s3:GetObject"], [objects]),
+            (["s3:ListBucket"], [audit.bucket.bucket_arn]),
+        ):
+            worker.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
         streams.market.grant_read(worker)
         streams.market.grant_write(gateway)
 
