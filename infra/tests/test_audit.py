@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 
 from conftest import REPO
-
 from tradewind_infra.audit import COLUMNS, EVENT_TYPES
 
 SCHEMA = REPO / "packages/application/src/tradewind/application/audit/schema.py"

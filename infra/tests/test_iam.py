@@ -32,7 +32,6 @@ def test_web_role_has_no_s3_or_kinesis_at_all(synth):
 
 @pytest.mark.parametrize("action", ["s3:DeleteObject", "s3:BypassGovernanceRetention", "s3:PutObjectRetention"])
 def test_no_role_may_remove_or_unlock_an_archived_event(synth, action):
-    bucket, _, _ = ids(synth)
     r = synth.resources
     for prefix in (WEB, WORKER, GATEWAY):
         role = role_of(r, prefix)
