@@ -95,3 +95,20 @@ def test_stateful_resources_are_retained(synth):
     _, cluster = synth.one("AWS::RDS::DBCluster")
     assert cluster["DeletionPolicy"] == "Snapshot"
     assert cluster["Properties"]["DeletionProtection"] is True
+
+
+def test_redis_without_cluster_mode_for_the_current_client(tmp_path):
+    from conftest import synthesize
+
+    s = synthesize(tmp_path, context={"redis_cluster_mode": "false"})
+    _, group = s.one("AWS::ElastiCache::ReplicationGroup")
+    props = group["Properties"]
+    assert "NumNodeGroups" not in props
+    assert (props["NumCacheClusters"], props["MultiAZEnabled"], props["CacheParameterGroupName"]) == (
+        2,
+        True,
+        "default.redis7",
+    )
+    _, task = s.one("AWS::ECS::TaskDefinition", "ServicesWebTask")
+    env = {e["Name"]: e["Value"] for e in task["Properties"]["ContainerDefinitions"][0]["Environment"]}
+    assert "PrimaryEndPoint.Address" in str(env["TRADEWIND_REDIS_HOST"])

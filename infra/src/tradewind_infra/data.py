@@ -73,7 +73,8 @@ class Ledger(Construct):
 
 class Cache(Construct):
     """ElastiCache Redis, cluster mode enabled: ``redis_shards`` node groups, each with replicas in
-    other zones and automatic failover (Multi-AZ)."""
+    other zones and automatic failover (Multi-AZ). ``redis_cluster_mode=false``: one node group,
+    same Multi-AZ failover, reached at its primary endpoint."""
 
     def __init__(self, scope: Construct, id: str, *, params: Parameters, network: Network) -> None:
         super().__init__(scope, id)
@@ -86,6 +87,19 @@ class Cache(Construct):
             description="Tradewind Redis: private-data subnets",
             subnet_ids=network.subnet_ids(network.data),
         )
+        self.cluster_mode = params.redis_cluster_mode
+        shape: dict[str, object] = (
+            {
+                "cache_parameter_group_name": "default.redis7.cluster.on",
+                "num_node_groups": params.redis_shards,
+                "replicas_per_node_group": params.redis_replicas_per_shard,
+            }
+            if self.cluster_mode
+            else {
+                "cache_parameter_group_name": "default.redis7",
+                "num_cache_clusters": 1 + params.redis_replicas_per_shard,
+            }
+        )
         self.group = elasticache.CfnReplicationGroup(
             self,
             "Redis",
@@ -93,9 +107,7 @@ class Cache(Construct):
             engine="redis",
             engine_version=params.redis_engine_version,
             cache_node_type=params.redis_node_type,
-            cache_parameter_group_name="default.redis7.cluster.on",
-            num_node_groups=params.redis_shards,
-            replicas_per_node_group=params.redis_replicas_per_shard,
+            **shape,  # type: ignore[arg-type]
             automatic_failover_enabled=True,
             multi_az_enabled=True,
             cache_subnet_group_name=subnets.ref,
@@ -109,11 +121,15 @@ class Cache(Construct):
 
     @property
     def host(self) -> str:
-        return self.group.attr_configuration_end_point_address
+        if self.cluster_mode:
+            return self.group.attr_configuration_end_point_address
+        return self.group.attr_primary_end_point_address
 
     @property
     def port(self) -> str:
-        return self.group.attr_configuration_end_point_port
+        if self.cluster_mode:
+            return self.group.attr_configuration_end_point_port
+        return self.group.attr_primary_end_point_port
 
     def allow_from(self, peer: ec2.ISecurityGroup) -> None:
         self.security_group.add_ingress_rule(peer, ec2.Port.tcp(REDIS_PORT), "Redis from an app")

@@ -79,6 +79,10 @@ class Parameters:
     aurora_backup_days: int = 7  # ours
 
     # ElastiCache Redis, cluster mode (article: 3 primary shards, Multi-AZ)
+    #: the article's cluster mode. The code's client (redis.asyncio.Redis.from_url) is not
+    #: cluster-aware: until it is, deploy with -c redis_cluster_mode=false (one shard, its
+    #: replicas in other zones, a primary endpoint). docs/deploy.md "Known gaps".
+    redis_cluster_mode: bool = True
     redis_shards: int = 3
     redis_replicas_per_shard: int = 1  # ours: the least that makes Multi-AZ failover possible
     redis_node_type: str = "cache.r7g.large"  # ours
