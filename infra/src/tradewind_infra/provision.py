@@ -16,11 +16,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from tradewind_infra.audit import AuditArchive
-from tradewind_infra.data import Cache, Kafka, Ledger, Streams
 from tradewind_infra.network import Network
 from tradewind_infra.parameters import Parameters
 from tradewind_infra.services import Services
+from tradewind_infra.stores import Stores
 from tradewind_infra.topics import topics_digest, topics_json
 
 #: where the Dockerfile puts the script (``infra/provision/create_topics.py`` in the repository)
@@ -37,15 +36,11 @@ class Provisioning(Construct):
         params: Parameters,
         network: Network,
         services: Services,
-        ledger: Ledger,
-        cache: Cache,
-        kafka: Kafka,
-        streams: Streams,
-        audit: AuditArchive,
+        stores: Stores,
     ) -> None:
         super().__init__(scope, id)
         self.security_group = ec2.SecurityGroup(self, "Sg", vpc=network.vpc, description="Tradewind provisioning task")
-        for store in (ledger, cache, kafka):
+        for store in stores.reached_by_security_group:
             store.allow_from(self.security_group)
 
         self.task = ecs.FargateTaskDefinition(
@@ -67,11 +62,11 @@ class Provisioning(Construct):
         # needs to be allowed to ask); nothing here may write data.
         role = self.task.task_role
         role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["dynamodb:CreateTable"], resources=[streams.positions.table_arn])
+            iam.PolicyStatement(actions=["dynamodb:CreateTable"], resources=[stores.streams.positions.table_arn])
         )
         role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListAllMyBuckets"], resources=["*"]))
         role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["kinesis:CreateStream"], resources=[streams.market.stream_arn])
+            iam.PolicyStatement(actions=["kinesis:CreateStream"], resources=[stores.streams.market.stream_arn])
         )
 
         run = cr.AwsSdkCall(
@@ -110,4 +105,4 @@ class Provisioning(Construct):
             ),
             install_latest_aws_sdk=False,
         )
-        self.run.node.add_dependency(ledger.cluster, cache.group, kafka.cluster)
+        self.run.node.add_dependency(stores.ledger.cluster, stores.cache.group, stores.kafka.cluster)

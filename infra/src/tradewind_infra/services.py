@@ -25,10 +25,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from tradewind_infra.audit import AuditArchive
-from tradewind_infra.data import Cache, Kafka, Ledger, Streams
+from tradewind_infra.data import Cache, Kafka, Ledger
 from tradewind_infra.network import Network
 from tradewind_infra.parameters import Parameters
+from tradewind_infra.stores import Stores
 
 CONTAINER = "app"
 
@@ -95,20 +95,17 @@ class Services(Construct):
         *,
         params: Parameters,
         network: Network,
-        ledger: Ledger,
-        cache: Cache,
-        kafka: Kafka,
-        streams: Streams,
-        audit: AuditArchive,
+        stores: Stores,
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
+        ledger, streams, audit = stores.ledger, stores.streams, stores.audit
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
         repository = ecr.Repository.from_repository_name(self, "Repository", params.image_repository)
         self.image = ecs.ContainerImage.from_ecr_repository(repository, params.image_tag)
-        self.environment = environment(params, stack, ledger, cache, kafka)
+        self.environment = environment(params, stack, stores.ledger, stores.cache, stores.kafka)
         self.secrets = secrets(ledger)
 
         self.security_groups: dict[str, ec2.SecurityGroup] = {}
@@ -118,7 +115,7 @@ class Services(Construct):
             sg = ec2.SecurityGroup(
                 self, f"{process.name.title()}Sg", vpc=network.vpc, description=f"Tradewind {process.name} tasks"
             )
-            for store in (ledger, cache, kafka):
+            for store in stores.reached_by_security_group:
                 store.allow_from(sg)
             task = self._task_definition(params, process)
             desired = {"web": params.web_min_tasks, "worker": params.worker_tasks, "gateway": params.gateway_tasks}

@@ -15,6 +15,7 @@ from tradewind_infra.parameters import Parameters
 from tradewind_infra.provision import Provisioning
 from tradewind_infra.scaling import WebScaling
 from tradewind_infra.services import Services
+from tradewind_infra.stores import Stores
 
 
 class TradewindStack(Stack):
@@ -32,14 +33,8 @@ class TradewindStack(Stack):
         self.kafka = Kafka(self, "Kafka", params=params, network=self.network)
         self.streams = Streams(self, "Streams", params=params)
         self.audit = AuditArchive(self, "Audit", params=params)
-        stores = {
-            "ledger": self.ledger,
-            "cache": self.cache,
-            "kafka": self.kafka,
-            "streams": self.streams,
-            "audit": self.audit,
-        }
-        self.services = Services(self, "Services", params=params, network=self.network, **stores)
+        stores = Stores(self.ledger, self.cache, self.kafka, self.streams, self.audit)
+        self.services = Services(self, "Services", params=params, network=self.network, stores=stores)
         web = self.services.services["web"]
         self.edge = Edge(
             self,
@@ -53,7 +48,7 @@ class TradewindStack(Stack):
             self, "WebScaling", params=params, cluster=self.services.cluster, service=web, alb=self.edge.alb
         )
         self.provisioning = Provisioning(
-            self, "Provisioning", params=params, network=self.network, services=self.services, **stores
+            self, "Provisioning", params=params, network=self.network, services=self.services, stores=stores
         )
         for service in self.services.services.values():
             service.node.add_dependency(self.provisioning.run)
