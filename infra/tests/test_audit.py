@@ -5,6 +5,7 @@ source text: infra imports no project layer)."""
 from __future__ import annotations
 
 import ast
+import re
 
 from conftest import REPO
 from tradewind_infra.audit import COLUMNS, EVENT_TYPES
@@ -64,6 +65,16 @@ def test_glue_columns_match_the_archive_schema():
 def test_partition_projection_knows_every_archived_event_type():
     _, fields = _archive_schema()
     assert set(fields) <= set(EVENT_TYPES)
+    # every order event type the domain declares (``type: Literal["order.…"]``)
+    events = (REPO / "packages/domain/src/tradewind/domain/orders/events.py").read_text()
+    declared = set(re.findall(r'Literal\["(order\.[a-z_]+)"\]', events))
+    assert declared and declared <= set(EVENT_TYPES), declared - set(EVENT_TYPES)
+    # the archive's own types for records it cannot attribute
+    rows = (REPO / "packages/application/src/tradewind/application/audit/rows.py").read_text()
+    topics = (REPO / "packages/application/src/tradewind/application/topics.py").read_text()
+    for source, name in ((rows, "UNDECODABLE"), (topics, "DEAD_LETTER")):
+        (value,) = re.findall(rf'^{name} = "([^"]+)"', source, re.M)
+        assert value in EVENT_TYPES, name
 
 
 def test_bucket_versioned_locked_for_seven_years(synth):

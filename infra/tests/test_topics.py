@@ -3,6 +3,7 @@ as JSON and a custom resource runs the task on deploy."""
 
 from __future__ import annotations
 
+import ast
 import json
 import runpy
 
@@ -24,6 +25,22 @@ SCRIPT = REPO / "infra/provision/create_topics.py"
 
 def test_the_table_is_design_md():
     assert {t.name: t.partitions for t in TOPICS} == DESIGN
+
+
+def test_the_table_is_the_code_table():
+    """``tradewind.application.topics.PARTITIONS``, read from its source (no project import)."""
+    tree = ast.parse((REPO / "packages/application/src/tradewind/application/topics.py").read_text())
+    names = {
+        n.targets[0].id: n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Constant)
+    }
+    (partitions,) = [
+        n.value for n in tree.body if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "PARTITIONS"
+    ]
+    assert isinstance(partitions, ast.Dict)
+    code = {names[k.id]: v.value for k, v in zip(partitions.keys, partitions.values, strict=True)}  # type: ignore[union-attr]
+    assert code == {t.name: t.partitions for t in TOPICS}
 
 
 def test_durability_replication_3_min_insync_2_except_the_loss_tolerant_prices():
