@@ -90,3 +90,13 @@ def test_cloudfront_caches_static_assets_only(synth):
 def test_deploy_without_a_domain_says_what_to_pass(tmp_path):
     with pytest.raises(ValueError, match="certificate_arn"):
         synthesize(tmp_path, domain_name="", certificate_arn="")
+
+
+def test_cdn_with_its_own_name_gets_tls_1_2_as_its_floor(tmp_path):
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-1111-1111-1111-111111111111"
+    s = synthesize(tmp_path, cdn_domain_name="static.example.com", cdn_certificate_arn=cert)
+    _, dist = s.one("AWS::CloudFront::Distribution")
+    config = dist["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["static.example.com"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == cert
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"

@@ -9,6 +9,7 @@ subscription), everything else to one without, so ordinary API requests are spre
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_ec2 as ec2
@@ -93,6 +94,13 @@ class Edge(Construct):
         )
 
         origin = origins.HttpOrigin(params.domain_name, protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY)
+        own_name: dict[str, object] = {}
+        if params.cdn_domain_name and params.cdn_certificate_arn:
+            own_name = {
+                "domain_names": [params.cdn_domain_name],
+                "certificate": acm.Certificate.from_certificate_arn(self, "CdnCertificate", params.cdn_certificate_arn),
+                "minimum_protocol_version": cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            }
         self.cdn = cloudfront.Distribution(
             self,
             "Cdn",
@@ -112,9 +120,9 @@ class Edge(Construct):
                     compress=True,
                 )
             },
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            **own_name,  # type: ignore[arg-type]
         )
 
     def _web_acl(self, params: Parameters) -> wafv2.CfnWebACL:

@@ -43,6 +43,10 @@ class Parameters:
     stream_path: str = "/api/v1/stream"
     stream_stickiness_seconds: int = 3600  # the article: duration-based stickiness, 1-hour cookie
     static_path: str = "/static/*"
+    #: optional public name of the CDN, with an ACM certificate in us-east-1 (CloudFront's rule);
+    #: without them CloudFront uses its default name and certificate, whose TLS floor it fixes
+    cdn_domain_name: str = ""
+    cdn_certificate_arn: str = ""
     waf_rate_limit_per_ip: int = 3000  # ours: requests per 5 minutes per client IP
 
     # compute (article "Web Tier": 8 min / 40 max tasks, 2 vCPU / 4 GB each)
