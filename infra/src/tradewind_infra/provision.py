@@ -3,8 +3,10 @@ replication, min.insync and retention), then runs ``tradewind infra init`` (SQL 
 the table, bucket and stream already exist, so it only reports them present).
 
 It is a one-off Fargate task of the same image, started by a custom resource on every deploy
-that changes the topic table or the image, so the topics exist before anyone needs them (the
-cluster does not auto-create topics). Run it again by hand with the command in docs/deploy.md.
+that changes the topic table or the image (the cluster does not auto-create topics). RunTask
+returns once the task is started, not finished: services created after it may come up before
+the topics and migrations exist, fail their health checks, and be replaced by ECS until they
+do. Run it again by hand with the command in docs/deploy.md.
 """
 
 from __future__ import annotations
