@@ -140,3 +140,47 @@ async def test_a_platform_halt_stops_every_account_and_cancels_their_orders(env:
     canceled = {c["order_id"] for c in rows(adapters, ORDER_COMMANDS) if c["type"] == "order.cancel_requested"}
     assert canceled == {mine["id"], theirs["id"]}
     assert [e["scope"] for e in rows(adapters, RISK_EVENTS)] == ["platform"]
+
+
+async def test_limits_are_edited_at_run_time_recorded_and_apply_to_the_next_order(env: Any) -> None:
+    client, adapters, trader = env
+    shown = (await client.get(f"/api/v1/admin/accounts/{trader}/limits", headers=auth(ADMIN))).json()
+    assert (
+        shown["overrides"] == {} and shown["effective"]["max_order_notional"] == shown["defaults"]["max_order_notional"]
+    )
+    assert (await client.post("/api/v1/orders", json=LIMIT, headers=auth(TRADER))).status_code == 202  # 450
+
+    changed = await client.put(
+        f"/api/v1/admin/accounts/{trader}/limits", json={"max_order_notional": "400"}, headers=auth(ADMIN)
+    )
+    assert changed.status_code == 200 and changed.json()["effective"]["max_order_notional"] == "400"
+    refused = await client.post("/api/v1/orders", json=LIMIT, headers=auth(TRADER))
+    assert refused.status_code == 422 and refused.json()["rule"] == "max_order_notional"
+    assert "400.00" in refused.json()["detail"]
+    (event,) = [e for e in rows(adapters, RISK_EVENTS) if e["type"] == "risk.limits_changed"]
+    assert event["overrides"] == {"max_order_notional": "400"} and event["changed_by"].startswith("ops")
+
+    restored = await client.put(
+        f"/api/v1/admin/accounts/{trader}/limits", json={"max_order_notional": None}, headers=auth(ADMIN)
+    )
+    assert restored.json()["overrides"] == {}
+    assert (await client.post("/api/v1/orders", json=LIMIT, headers=auth(TRADER))).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"max_orders": "1"}, "max_orders"), ({"max_order_notional": "-5"}, "max_order_notional"), ({}, "body")],
+)
+async def test_bad_limits_are_422_naming_the_field_and_change_nothing(
+    env: Any, body: dict[str, Any], field: str
+) -> None:
+    client, adapters, trader = env
+    answer = await client.put(f"/api/v1/admin/accounts/{trader}/limits", json=body, headers=auth(ADMIN))
+    assert answer.status_code == 422 and answer.json()["field"] == field
+    assert (await client.get(f"/api/v1/admin/accounts/{trader}/limits", headers=auth(ADMIN))).json()["overrides"] == {}
+    assert rows(adapters, RISK_EVENTS) == []
+
+
+async def test_limits_need_an_admin_token(env: Any) -> None:
+    client, _, trader = env
+    assert (await client.get(f"/api/v1/admin/accounts/{trader}/limits", headers=auth(TRADER))).status_code == 403

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -43,6 +43,8 @@ class Exposure:
     #: the stricter of the account's and the platform's trading state, and why
     trading_state: TradingState = TradingState.ACTIVE
     trading_state_reason: str | None = None
+    #: this account's limits over the platform defaults (``domain.risk.limits``), by name
+    limit_overrides: dict[str, Decimal | int] = field(default_factory=dict)
 
 
 class OrderRepository(Protocol):
@@ -99,6 +101,13 @@ class AccountRepository(Protocol):
 
     async def record_risk_event(self, event: Event) -> None:
         """Write ``event`` to the outbox for ``risk.events`` in this transaction."""
+
+    async def limits(self, account_id: uuid.UUID) -> dict[str, Decimal | int]: ...
+
+    async def set_limits(
+        self, account_id: uuid.UUID, overrides: Mapping[str, Decimal | int | None], changed_by: str
+    ) -> None:
+        """Set (or, for ``None``, remove) the account's overrides by name."""
 
 
 class ReportJournal(Protocol):

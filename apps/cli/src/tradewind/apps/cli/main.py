@@ -248,6 +248,53 @@ def risk_state(
     typer.echo(asyncio.run(change()))
 
 
+@risk.command("limits")
+def risk_limits(
+    account: Annotated[str, typer.Argument(help="The account id.")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="name=value (repeatable); name=null restores the default.")
+    ] = None,
+) -> None:
+    """Show an account's risk limits (defaults, overrides, effective); with --set, change them."""
+    import uuid
+
+    from tradewind.adapters.aws.containers import build_adapters
+    from tradewind.apps.web.containers import WebContainer
+    from tradewind.domain.errors import DomainError
+
+    try:
+        target = uuid.UUID(account)
+        changes: dict[str, object] = {}
+        for item in set_ or []:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--set takes name=value, got {item!r}")
+            changes[name.strip()] = None if value.strip() == "null" else value.strip()
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def run() -> dict[str, object]:
+        settings = _settings()
+        adapters: Any = build_adapters(settings)
+        container = WebContainer(adapters=adapters)
+        container.config.from_dict(settings.model_dump(mode="python"))
+        await adapters.lifecycle().start(kafka=False)
+        try:
+            use_case = container.set_limits()
+            if changes:
+                return await use_case.change(target, changes, changed_by=f"cli ({os.environ.get('USER', 'operator')})")
+            return await use_case.show(target)
+        finally:
+            await adapters.lifecycle().stop()
+
+    try:
+        typer.echo(json.dumps(asyncio.run(run()), indent=2))
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail} (field {exc.field})", err=True)
+        raise typer.Exit(2) from None
+
+
 @audit.command("query")
 def audit_query(
     sql: Annotated[

@@ -109,6 +109,7 @@ def create_app(container: WebContainer) -> Litestar:
             "cancel_order": provide(container.cancel_order),
             "amend_order": provide(container.amend_order),
             "set_trading_state": provide(container.set_trading_state),
+            "set_limits": provide(container.set_limits),
             "order_read_model": provide(adapters.read_model),
             "order_lookup": provide(adapters.order_lookup),
             "prices": provide(adapters.prices),

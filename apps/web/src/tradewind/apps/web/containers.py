@@ -10,8 +10,18 @@ from tradewind.application.orders.cancel_order import CancelOrderHandler
 from tradewind.application.orders.place_order import PlaceOrderHandler
 from tradewind.application.positions.portfolio import Portfolio
 from tradewind.application.risk.check import RiskCheck
-from tradewind.application.risk.rules import BuyingPower, MaxConcentration, MaxOrderNotional
+from tradewind.application.risk.limits import SetLimits
+from tradewind.application.risk.rules import (
+    BuyingPower,
+    FatFinger,
+    MaxConcentration,
+    MaxGrossExposure,
+    MaxOpenOrders,
+    MaxOrderNotional,
+    MaxPositionNotional,
+)
 from tradewind.application.risk.trading_state import SetTradingState
+from tradewind.domain.risk.limits import RiskLimits
 
 
 class WebContainer(containers.DeclarativeContainer):
@@ -22,11 +32,25 @@ class WebContainer(containers.DeclarativeContainer):
         RiskCheck,
         prices=adapters.prices,
         rules=providers.List(
+            providers.Factory(MaxOpenOrders),
+            providers.Factory(FatFinger),
             providers.Factory(MaxOrderNotional, limit=config.max_order_notional),
             providers.Factory(BuyingPower),
+            providers.Factory(MaxPositionNotional),
+            providers.Factory(MaxGrossExposure),
             providers.Factory(MaxConcentration, fraction=config.max_concentration),
         ),
+        limits=providers.Factory(
+            RiskLimits,
+            max_order_notional=config.max_order_notional,
+            max_position_notional=config.max_position_notional,
+            max_gross_exposure=config.max_gross_exposure,
+            max_concentration=config.max_concentration,
+            max_open_orders=config.max_open_orders,
+            fat_finger_pct=config.fat_finger_pct,
+        ),
     )
+    set_limits = providers.Singleton(SetLimits, uow=adapters.uow.provider, risk=risk)
     place_order = providers.Singleton(PlaceOrderHandler, uow=adapters.uow.provider, risk=risk)
     cancel_order = providers.Singleton(CancelOrderHandler, uow=adapters.uow.provider)
     amend_order = providers.Singleton(AmendOrderHandler, uow=adapters.uow.provider, risk=risk)

@@ -21,6 +21,7 @@ from tradewind.domain.errors import (
     RiskRejected,
     RiskUnavailable,
 )
+from tradewind.domain.risk.limits import InvalidLimits
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ _STATUS: dict[type[DomainError], int] = {
     ClientOrderIdReused: 422,
     InvalidUser: 422,
     InvalidRiskChange: 422,
+    InvalidLimits: 422,
     RiskRejected: 422,
     RiskUnavailable: 503,
     OrderNotFound: 404,

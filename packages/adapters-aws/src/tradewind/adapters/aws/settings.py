@@ -52,9 +52,13 @@ class Settings(BaseSettings):
     positions_table: str = "tradewind-positions"
     kinesis_stream: str = "market-data"
 
-    # risk (the article's two rules)
+    # risk: the platform's default limits (an admin overrides them per account at run time)
     max_order_notional: Decimal = Decimal("250000")
     max_concentration: Decimal = Decimal("0.20")
+    max_position_notional: Decimal | None = None
+    max_gross_exposure: Decimal | None = None
+    max_open_orders: int | None = 1000
+    fat_finger_pct: Decimal | None = Decimal("20")
 
     # per account and web process: order requests per second, and the burst allowed above it
     order_rate_per_second: float = 250.0

@@ -12,15 +12,27 @@ from tradewind.application.risk.rules import RiskContext, RiskRule
 from tradewind.domain.clock import utcnow
 from tradewind.domain.errors import RiskRejected, RiskUnavailable
 from tradewind.domain.orders.order import Order
+from tradewind.domain.risk.limits import RiskLimits
 from tradewind.domain.risk.trading_state import TradingState, reduces_exposure
 
 log = logging.getLogger(__name__)
 
 
 class RiskCheck:
-    def __init__(self, prices: PriceCache, rules: Sequence[RiskRule]) -> None:
+    def __init__(self, prices: PriceCache, rules: Sequence[RiskRule], limits: RiskLimits | None = None) -> None:
         self._prices = prices
         self._rules = tuple(rules)
+        #: the platform's default limits; an account's overrides come with its exposure
+        self._limits = limits
+
+    @property
+    def platform_limits(self) -> RiskLimits | None:
+        return self._limits
+
+    def limits_of(self, exposure: Exposure) -> RiskLimits | None:
+        if self._limits is None and not exposure.limit_overrides:
+            return None
+        return (self._limits or RiskLimits()).merged(exposure.limit_overrides)
 
     async def check(self, order: Order, exposure: Exposure) -> None:
         check_trading_state(order, exposure)  # before anything else: a halted account needs no price
@@ -44,6 +56,7 @@ class RiskCheck:
             cash=exposure.cash,
             kind=exposure.kind,
             margin_multiplier=exposure.margin_multiplier,
+            limits=self.limits_of(exposure),
         )
         for rule in self._rules:
             try:

@@ -3,6 +3,7 @@ state, to what, and why."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from tradewind.domain.orders.events import Event
@@ -21,3 +22,23 @@ class TradingStateChanged(Event):
     changed_by: str
     #: open orders the change asked the venue to cancel (the kill switch)
     cancels_requested: int = 0
+
+
+class LimitsChanged(Event):
+    """An admin changed an account's limits: ``overrides`` as set (null: back to the default)."""
+
+    type: Literal["risk.limits_changed"] = "risk.limits_changed"
+    overrides: dict[str, str | int | None]
+    changed_by: str
+
+
+class RiskDecision(Event):
+    """The pre-trade check's verdict on one order (or amend): accepted, or rejected by ``rule``."""
+
+    type: Literal["risk.decision"] = "risk.decision"
+    order_id: uuid.UUID
+    symbol: str
+    action: Literal["place", "amend"]
+    accepted: bool
+    rule: str | None = None
+    detail: str | None = None

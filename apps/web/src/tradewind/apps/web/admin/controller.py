@@ -1,4 +1,5 @@
-"""/api/v1/admin: trading states per account and platform-wide (the kill switch). Admin tokens
+"""/api/v1/admin: risk limits per account, trading states per account and platform-wide (the
+kill switch). Admin tokens
 only (``tradewind users create NAME --admin``); a trading token gets 403. Every change records who
 and why on ``risk.events``."""
 
@@ -7,9 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, get, post, put
 from litestar.exceptions import PermissionDeniedException
 
+from tradewind.application.risk.limits import SetLimits
 from tradewind.application.risk.trading_state import SetTradingState, parse_state_change
 from tradewind.apps.web.openapi import errors
 from tradewind.apps.web.request_body import json_object
@@ -76,3 +78,20 @@ class AdminController(Controller):
             "reason": reason,
             "cancels_requested": changed.cancels_requested,
         }
+
+    @get("/accounts/{account_id:str}/limits", summary="An account's risk limits", responses=errors(401, 403, 404))
+    async def limits(self, account_id: str, account: Account, set_limits: SetLimits) -> dict[str, object]:
+        _admin(account)
+        return await set_limits.show(_account_id(account_id))
+
+    @put(
+        "/accounts/{account_id:str}/limits",
+        summary="Override an account's risk limits (null: back to the platform default)",
+        responses=errors(401, 403, 404, 422),
+    )
+    async def change_limits(
+        self, request: Request[Any, Any, Any], account_id: str, account: Account, set_limits: SetLimits
+    ) -> dict[str, object]:
+        admin = _admin(account)
+        target = _account_id(account_id)
+        return await set_limits.change(target, await json_object(request), changed_by=f"{admin.name} ({admin.id})")

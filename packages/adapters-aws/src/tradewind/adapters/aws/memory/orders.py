@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import TracebackType
 from typing import Self
@@ -54,6 +54,7 @@ def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
         trading_state_reason=None
         if state is TradingState.ACTIVE
         else (my_reason if state is mine else platform_reason),
+        limit_overrides=dict(store.limits.get(account_id, {})),
     )
 
 
@@ -115,6 +116,24 @@ class MemoryAccountRepository:
             s.outbox.append(OutboxRow(len(s.outbox) + 1, RISK_EVENTS, str(event.account_id), event.event_id, payload))
             s.outbox_keys.add((RISK_EVENTS, event.event_id))
             s.outbox_changed.set()
+
+        self._uow.queue(write)
+
+    async def limits(self, account_id: uuid.UUID) -> dict[str, Decimal | int]:
+        return dict(self._uow.store.limits.get(account_id, {}))
+
+    async def set_limits(
+        self, account_id: uuid.UUID, overrides: Mapping[str, Decimal | int | None], changed_by: str
+    ) -> None:
+        changes = dict(overrides)
+
+        def write(s: MemoryStore) -> None:
+            mine = s.limits.setdefault(account_id, {})
+            for name, value in changes.items():
+                if value is None:
+                    mine.pop(name, None)
+                else:
+                    mine[name] = value
 
         self._uow.queue(write)
 

@@ -35,6 +35,7 @@ class MemoryStore:
     account_seqs: dict[uuid.UUID, int] = field(default_factory=dict)
     trading_states: dict[uuid.UUID, tuple[TradingState, str | None]] = field(default_factory=dict)
     platform_state: tuple[TradingState, str | None] = (TradingState.ACTIVE, None)
+    limits: dict[uuid.UUID, dict[str, Decimal | int]] = field(default_factory=dict)
     reports: dict[uuid.UUID, dict[str, object]] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
     #: (topic, event_id) of every outbox row: unique, as PostgreSQL's outbox_topic_event_id_key

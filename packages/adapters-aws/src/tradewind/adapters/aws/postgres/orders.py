@@ -11,6 +11,7 @@ transaction: open orders at their largest, positions and cash as the ledger appl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
@@ -24,6 +25,7 @@ from tradewind.domain.accounts import Account, AccountKind
 from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
+from tradewind.domain.risk.limits import limit_value
 from tradewind.domain.risk.trading_state import TradingState, stricter
 
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 23))
@@ -99,6 +101,29 @@ class PgAccountRepository:
             event.event_id,
             event.to_json(),
         )
+
+    async def limits(self, account_id: uuid.UUID) -> dict[str, Decimal | int]:
+        rows = await self._uow.conn.fetch("SELECT name, value FROM account_limits WHERE account_id = $1", account_id)
+        return {r["name"]: limit_value(r["name"], r["value"]) for r in rows}
+
+    async def set_limits(
+        self, account_id: uuid.UUID, overrides: Mapping[str, Decimal | int | None], changed_by: str
+    ) -> None:
+        for name, value in overrides.items():
+            if value is None:
+                await self._uow.conn.execute(
+                    "DELETE FROM account_limits WHERE account_id = $1 AND name = $2", account_id, name
+                )
+            else:
+                await self._uow.conn.execute(
+                    "INSERT INTO account_limits (account_id, name, value, updated_by) VALUES ($1, $2, $3, $4)"
+                    " ON CONFLICT (account_id, name) DO UPDATE SET value = EXCLUDED.value,"
+                    " updated_by = EXCLUDED.updated_by, updated_at = now()",
+                    account_id,
+                    name,
+                    str(value),
+                    changed_by,
+                )
 
     async def next_seq(self, account_id: uuid.UUID, count: int = 1) -> int:
         last = await self._uow.conn.fetchval(
@@ -223,6 +248,7 @@ class PgOrderRepository:
             margin_multiplier=head["margin_multiplier"],
             trading_state=state,
             trading_state_reason=reason if state is not TradingState.ACTIVE else None,
+            limit_overrides=await PgAccountRepository(self._uow).limits(account_id),
         )
 
     async def open_orders(self, account_id: uuid.UUID) -> list[Order]:
