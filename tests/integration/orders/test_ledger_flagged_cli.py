@@ -42,7 +42,12 @@ async def test_a_report_for_an_unknown_order_is_kept_flagged_and_listed(
 
     env = {**os.environ, "TRADEWIND_PROFILE": "local", "TRADEWIND_PG_DATABASE": local_settings.pg_database}
     out = await asyncio.to_thread(
-        subprocess.run, [TRADEWIND, "ledger", "flagged"], env=env, capture_output=True, text=True, timeout=60
+        subprocess.run,
+        [TRADEWIND, "ledger", "flagged", "--account", str(account.id)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 1, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]

@@ -24,7 +24,7 @@ from tradewind.application.orders.ledger import OrderLedger
 from tradewind.application.orders.place_order import AccountNotFound, Placed, PlaceOrderHandler
 from tradewind.application.risk.check import RiskCheck
 from tradewind.application.risk.rules import MaxConcentration, MaxOrderNotional, RiskContext, RiskRule
-from tradewind.application.topics import ORDER_COMMANDS, ORDER_EVENTS
+from tradewind.application.topics import ORDER_COMMANDS, ORDER_EVENTS, RISK_EVENTS
 from tradewind.domain.clock import utcnow
 from tradewind.domain.errors import (
     ClientOrderIdReused,
@@ -46,6 +46,15 @@ CASH = "100000"  # with AAPL at 100: the 20 % concentration cap is 200 shares
 def quote(symbol: str, last: str, *, age: float = 0.0) -> Quote:
     price = Decimal(last)
     return Quote(symbol, price - Decimal("0.01"), price + Decimal("0.01"), price, utcnow() - timedelta(seconds=age))
+
+
+def order_rows(store: Any) -> list[Any]:
+    """The outbox rows of order topics (risk decisions go to ``risk.events``, checked apart)."""
+    return [r for r in store.outbox if r.topic != RISK_EVENTS]
+
+
+def risk_rows(store: Any) -> list[dict[str, Any]]:
+    return [json.loads(r.payload) for r in store.outbox if r.topic == RISK_EVENTS]
 
 
 class YieldingPriceCache(MemoryPriceCache):
@@ -90,7 +99,7 @@ class Desk:
         return PlaceOrderHandler(self.uow, self.risk())(cmd)
 
     def outbox(self) -> list[dict[str, Any]]:
-        return [{"topic": r.topic, **json.loads(r.payload)} for r in self.store.outbox]
+        return [{"topic": r.topic, **json.loads(r.payload)} for r in order_rows(self.store)]
 
     def events(self) -> list[dict[str, Any]]:
         """The ``order.events`` rows of the outbox: one per order event, numbered."""
@@ -145,7 +154,7 @@ async def desk() -> Desk:
 
 
 def assert_nothing_written(desk: Desk) -> None:
-    assert desk.store.orders == {} and desk.store.outbox == []
+    assert desk.store.orders == {} and order_rows(desk.store) == []
 
 
 # -- place ---------------------------------------------------------------------------------------
@@ -163,7 +172,7 @@ async def test_place_commits_the_order_and_exactly_one_submitted_event(desk: Des
     assert event["order_id"] == str(placed.order.id) and event["client_order_id"] == "c-1"
     assert event["account_id"] == str(desk.account_id) and event["qty"] == 10
     assert (event["order_seq"], event["account_seq"]) == (1, 1)  # numbered by the ledger
-    assert {r.key for r in desk.store.outbox} == {str(desk.account_id)}  # keyed by account
+    assert {r.key for r in order_rows(desk.store)} == {str(desk.account_id)}  # keyed by account
     assert placed.order.order_seq == 1 and desk.store.orders[placed.order.id].order_seq == 1
 
 
@@ -180,7 +189,7 @@ async def test_a_retried_client_order_id_returns_the_same_order_and_writes_nothi
     first = await desk.place(qty=10, client_order_id="c-1")
     again = await desk.place(qty=10, client_order_id="c-1")
     assert again.created is False and again.order.id == first.order.id
-    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 2
+    assert len(desk.store.orders) == 1 and len(order_rows(desk.store)) == 2
     assert desk.store.account_seqs[desk.account_id] == 1  # no number spent on the retry
 
 
@@ -197,7 +206,7 @@ async def test_the_same_client_order_id_with_another_order_is_refused_naming_the
         await desk.place(**{"qty": 10, "client_order_id": "c-1", **changed})
     assert caught.value.code == "client_order_id_reused" and caught.value.field == "client_order_id"
     assert caught.value.order_id == str(first.order.id) and str(first.order.id) in caught.value.detail
-    assert list(desk.store.orders) == [first.order.id] and len(desk.store.outbox) == 2
+    assert list(desk.store.orders) == [first.order.id] and len(order_rows(desk.store)) == 2
 
 
 async def test_a_retry_is_judged_on_the_order_as_placed_not_as_amended(desk: Desk) -> None:
@@ -244,7 +253,7 @@ async def test_open_orders_count_towards_exposure(desk: Desk) -> None:
     with pytest.raises(RiskRejected) as caught:
         await desk.place(qty=150)  # together: 300 shares, over it
     assert caught.value.rule == "max_concentration"
-    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 2
+    assert len(desk.store.orders) == 1 and len(order_rows(desk.store)) == 2
 
 
 async def test_a_pending_amend_counts_at_its_larger_size_for_a_new_order(desk: Desk) -> None:
@@ -294,7 +303,7 @@ async def test_concurrent_orders_cannot_jointly_breach_a_limit_each_passes_alone
     rejected = [r for r in results if isinstance(r, RiskRejected)]
     assert (len(placed), len(rejected)) == (1, 1), results
     assert rejected[0].rule == "max_concentration"
-    assert len(desk.store.orders) == 1 and len(desk.store.outbox) == 2
+    assert len(desk.store.orders) == 1 and len(order_rows(desk.store)) == 2
 
 
 async def test_fills_applied_by_the_ledger_move_the_positions_and_cash_risk_reads(desk: Desk) -> None:
@@ -396,7 +405,7 @@ async def test_a_second_cancel_while_one_is_in_flight_is_refused(desk: Desk) -> 
     await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, placed.order.id))
     with pytest.raises(OrderNotCancelable, match="in flight"):
         await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, placed.order.id))
-    assert len(desk.store.outbox) == 4
+    assert len(order_rows(desk.store)) == 4
 
 
 async def test_a_final_order_is_not_cancelable(desk: Desk) -> None:
@@ -407,7 +416,7 @@ async def test_a_final_order_is_not_cancelable(desk: Desk) -> None:
     with pytest.raises(OrderNotCancelable) as caught:
         await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, o.id))
     assert caught.value.code == "order_not_cancelable"
-    assert len(desk.store.outbox) == 3  # the submission (two rows) and the rejection
+    assert len(order_rows(desk.store)) == 3  # the submission (two rows) and the rejection
 
 
 async def test_another_accounts_order_is_not_found(desk: Desk) -> None:
@@ -416,7 +425,7 @@ async def test_another_accounts_order_is_not_found(desk: Desk) -> None:
         await CancelOrderHandler(desk.uow)(CancelOrder(desk.account_id, theirs.order.id))
     with pytest.raises(OrderNotFound):
         await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, theirs.order.id, qty=5))
-    assert len(desk.store.outbox) == 2
+    assert len(order_rows(desk.store)) == 2
 
 
 # -- amend -------------------------------------------------------------------------------------------
@@ -443,7 +452,7 @@ async def test_an_order_not_yet_acknowledged_cannot_be_amended(desk: Desk) -> No
     placed = await desk.place(qty=10, type="limit", limit_price="99")
     with pytest.raises(OrderNotAmendable, match="not yet acknowledged"):
         await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=20))
-    assert desk.store.orders[placed.order.id].status is OrderStatus.PENDING and len(desk.store.outbox) == 2
+    assert desk.store.orders[placed.order.id].status is OrderStatus.PENDING and len(order_rows(desk.store)) == 2
 
 
 async def test_amend_below_the_filled_qty_is_refused(desk: Desk) -> None:
@@ -452,7 +461,7 @@ async def test_amend_below_the_filled_qty_is_refused(desk: Desk) -> None:
     with pytest.raises(OrderNotAmendable) as caught:
         await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=50))
     assert caught.value.field == "qty"
-    assert len(desk.store.outbox) == 4  # submission (two rows), accepted, filled: no amend
+    assert len(order_rows(desk.store)) == 4  # submission (two rows), accepted, filled: no amend
 
 
 async def test_an_amend_that_breaches_a_limit_is_rejected_and_writes_nothing(desk: Desk) -> None:
@@ -461,6 +470,21 @@ async def test_an_amend_that_breaches_a_limit_is_rejected_and_writes_nothing(des
     with pytest.raises(RiskRejected) as caught:
         await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=300))
     assert caught.value.rule == "max_concentration"
-    assert len(desk.store.outbox) == 3
+    assert len(order_rows(desk.store)) == 3
     row = desk.store.orders[placed.order.id]
     assert (row.status, row.qty, row.pending_qty) == (OrderStatus.ACCEPTED, 100, None)
+
+
+async def test_every_risk_decision_is_recorded_accepted_or_refused(desk: Desk) -> None:
+    desk.rules = [MaxOrderNotional(Decimal("5000"))]
+    placed = await desk.place(qty=10)
+    with pytest.raises(RiskRejected):
+        await desk.place(qty=900_000)
+    accepted, refused = risk_rows(desk.store)
+    assert (accepted["type"], accepted["accepted"], accepted["order_id"]) == (
+        "risk.decision",
+        True,
+        str(placed.order.id),
+    )
+    assert (refused["accepted"], refused["rule"]) == (False, "max_order_notional") and refused["detail"]
+    assert len(desk.store.orders) == 1  # the refused order itself left nothing else

@@ -16,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from tradewind.adapters.aws.containers import build_adapters
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.accounts.users import CreateUser
+from tradewind.application.topics import ORDER_EVENTS
 from tradewind.apps.web.main import build_app
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
@@ -145,7 +146,8 @@ async def test_open_buy_orders_hold_back_buying_power(env: Any) -> None:
         json={"symbol": "JPM", "side": "buy", "qty": 10, "type": "limit", "limit_price": "140", "time_in_force": "gtc"},
     )
     assert r.status_code == 202, r.text
-    await adapters.read_model().apply(parse_order_event(adapters.store().outbox[-1].payload))  # the projection's job
+    last = [r for r in adapters.store().outbox if r.topic == ORDER_EVENTS][-1]
+    await adapters.read_model().apply(parse_order_event(last.payload))  # the projection's job
 
     account = (await client.get("/api/v1/account", headers=auth(ALICE))).json()
 

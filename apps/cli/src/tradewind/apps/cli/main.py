@@ -186,7 +186,10 @@ def replay(
 
 
 @ledger.command("flagged")
-def ledger_flagged(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50) -> None:
+def ledger_flagged(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    account: Annotated[str | None, typer.Option(help="Only this account's reports.")] = None,
+) -> None:
     """Venue reports the ledger kept and flagged (unknown order, a move the transition table does
     not have, a fill that adds nothing): one JSON line each; exit 1 when there are any."""
     from tradewind.adapters.aws.containers import build_adapters
@@ -196,7 +199,9 @@ def ledger_flagged(limit: Annotated[int, typer.Option(help="How many, newest fir
         await adapters.lifecycle().start(kafka=False)
         try:
             async with adapters.uow() as uow:
-                flagged: list[dict[str, object]] = await uow.reports.flagged(limit)
+                flagged: list[dict[str, object]] = await uow.reports.flagged(limit if account is None else 10_000)
+                if account is not None:
+                    flagged = [r for r in flagged if str(r["account_id"]) == account][:limit]
                 return flagged
         finally:
             await adapters.lifecycle().stop()

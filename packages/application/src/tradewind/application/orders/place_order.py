@@ -9,14 +9,19 @@ with a different order is refused (``client_order_id_reused``), naming the first
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Literal
 
 from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import UnitOfWorkFactory
 from tradewind.application.risk.check import RiskCheck
-from tradewind.domain.errors import ClientOrderIdReused, DomainError
+from tradewind.domain.errors import ClientOrderIdReused, DomainError, RiskRejected
 from tradewind.domain.orders.commands import PlaceOrder
 from tradewind.domain.orders.order import Order
+from tradewind.domain.risk.events import RiskDecision
+
+log = logging.getLogger(__name__)
 
 
 class AccountNotFound(DomainError):
@@ -47,8 +52,41 @@ class PlaceOrderHandler:
                     )
                 return Placed(seen, created=False)
             order = Order.submit(cmd)
-            await self._risk.check(order, await uow.orders.exposure(cmd.account_id))
-            await number_events(uow, order)
-            await uow.orders.add(order)
-            await uow.commit()
+            refused: RiskDecision | None = None
+            try:
+                await self._risk.check(order, await uow.orders.exposure(cmd.account_id))
+            except RiskRejected as exc:
+                refused = decision(order, "place", exc)
+            else:
+                await number_events(uow, order)
+                await uow.orders.add(order)
+                await uow.accounts.record_risk_event(decision(order, "place", None))
+                await uow.commit()
+        if refused is not None:
+            await record_refusal(self._uow, refused)
+            raise RiskRejected(refused.rule or "", refused.detail or "")
         return Placed(order, created=True)
+
+
+def decision(order: Order, action: Literal["place", "amend"], refusal: RiskRejected | None) -> RiskDecision:
+    return RiskDecision(
+        correlation_id=order.correlation_id,
+        account_id=order.account_id,
+        order_id=order.id,
+        symbol=order.symbol,
+        action=action,
+        accepted=refusal is None,
+        rule=None if refusal is None else refusal.rule,
+        detail=None if refusal is None else refusal.detail,
+    )
+
+
+async def record_refusal(uow_factory: UnitOfWorkFactory, refused: RiskDecision) -> None:
+    """A refusal leaves a record (``risk.events``), in a transaction of its own: the order's was
+    rolled back. Best effort: a refusal is never turned into a 500 by its record."""
+    try:
+        async with uow_factory() as uow:
+            await uow.accounts.record_risk_event(refused)
+            await uow.commit()
+    except Exception:
+        log.exception("could not record a risk refusal", extra={"order_id": str(refused.order_id)})
