@@ -140,7 +140,7 @@ def report(title: str, meters: dict[str, Meter], sent: int, start: float, end: f
 
 def kinesis(settings: Settings) -> Any:
     return kinesis_client_factory(
-        endpoint_url=settings.aws_endpoint_url,
+        endpoint_url=settings.kinesis_endpoint_url,
         region=settings.aws_region,
         access_key_id=settings.aws_access_key_id,
         secret_access_key=settings.aws_secret_access_key,

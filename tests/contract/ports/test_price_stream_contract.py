@@ -20,7 +20,7 @@ import asyncpg
 import pytest
 
 from tradewind.adapters.aws.kinesis.checkpoints import CheckpointStore, PgCheckpointStore
-from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory
+from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory, wait_active
 from tradewind.adapters.aws.kinesis.consumer import KinesisPriceConsumer
 from tradewind.adapters.aws.kinesis.producer import KinesisPriceProducer
 from tradewind.adapters.aws.memory.kinesis import MemoryCheckpointStore, MemoryKinesis
@@ -84,7 +84,7 @@ async def twin(real_settings: Settings | None) -> AsyncIterator[StreamTwin]:
     else:
         settings = real_settings
         factory = kinesis_client_factory(
-            endpoint_url=settings.aws_endpoint_url,
+            endpoint_url=settings.kinesis_endpoint_url,
             region=settings.aws_region,
             access_key_id=settings.aws_access_key_id,
             secret_access_key=settings.aws_secret_access_key,
@@ -93,6 +93,9 @@ async def twin(real_settings: Settings | None) -> AsyncIterator[StreamTwin]:
         checkpoints = PgCheckpointStore(pool)
     twin = StreamTwin(factory, stream, checkpoints, [], [])
     await twin.client_call("create_stream", StreamName=stream, ShardCount=2)
+    if real_settings is not None:
+        async with factory() as client:
+            await wait_active(client, stream)
     try:
         yield twin
     finally:
@@ -257,9 +260,13 @@ async def test_after_a_split_the_new_shards_are_known_and_nothing_is_lost(
     await twin.client_call(
         "split_shard", StreamName=twin.stream, ShardToSplit=parent["ShardId"], NewStartingHashKey=str((lo + hi) // 2)
     )
-    children = {s["ShardId"] for s in (await twin.client_call("list_shards", StreamName=twin.stream))["Shards"]} - {
-        s["ShardId"] for s in shards
-    }
+    before_ids = {s["ShardId"] for s in shards}
+
+    async def split_done() -> set[str]:  # AWS and kinesalite split asynchronously (UPDATING, then ACTIVE)
+        listed = (await twin.client_call("list_shards", StreamName=twin.stream))["Shards"]
+        return {s["ShardId"] for s in listed} - before_ids
+
+    children = await eventually(split_done, timeout=10, what="the split's two children")
     assert len(children) == 2
 
     async def discovered() -> bool:
