@@ -60,10 +60,29 @@ def validation_error(request: Request, exc: Exception) -> Response[dict[str, obj
 
 def http_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 413:  # Litestar's request_max_body_size, for a body without Content-Length
+        limit = request.route_handler.resolve_request_max_body_size()
+        return Response(
+            error_body("body_too_large", f"the body is larger than the {limit} bytes accepted", field="body"),
+            status_code=413,
+        )
     code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(
         exc.status_code, "http_error"
     )
     return Response(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+def invalid_header(request: Request, exc: Exception) -> Response[dict[str, object]]:
+    assert isinstance(exc, InvalidHeader)
+    return Response(error_body(exc.code, exc.detail, field=exc.header), status_code=400)
+
+
+class InvalidHeader(Exception):
+    """A request header the handler cannot use (``Last-Event-ID: ²``): 400 naming the header."""
+
+    def __init__(self, header: str, detail: str, code: str = "invalid_header") -> None:
+        super().__init__(detail)
+        self.header, self.detail, self.code = header, detail, code
 
 
 def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
@@ -72,6 +91,7 @@ def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, obj
 
 
 EXCEPTION_HANDLERS = {
+    InvalidHeader: invalid_header,
     DomainError: domain_error,
     ValidationException: validation_error,
     NotAuthorizedException: http_error,
