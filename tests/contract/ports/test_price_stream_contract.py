@@ -70,7 +70,7 @@ class StreamTwin:
 
 @pytest.fixture(params=["memory", "kinesis"])
 def real_settings(request: pytest.FixtureRequest) -> Settings | None:
-    """``None`` for the memory twin; the session's migrated database and moto for the real one
+    """``None`` for the memory twin; the session's migrated database and kinesalite for the real one
     (resolved here, outside the event loop, because the session fixture runs its own)."""
     return None if request.param == "memory" else request.getfixturevalue("local_settings")
 
