@@ -38,7 +38,7 @@ from redis.asyncio import Redis
 from stack import TRADEWIND, free_port, running_stack
 
 from tradewind.adapters.aws.containers import build_adapters
-from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory
+from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory, wait_active
 from tradewind.adapters.aws.redis.notifier import CHANNEL
 from tradewind.adapters.aws.settings import Settings
 from tradewind.adapters.broker.feeds.simulators.ws_exchange import ticker_message
@@ -158,6 +158,7 @@ async def stream_ceiling(settings: Settings, seconds: float, stream: str | None 
     async with open_client() as client:
         if fresh:
             await client.create_stream(StreamName=stream, ShardCount=2)
+            await wait_active(client, stream)  # CREATING for a moment on kinesalite, as on AWS
         try:
             put, start = 0, time.perf_counter()
             while time.perf_counter() - start < seconds:
