@@ -3,11 +3,11 @@
     scripts/services up && uv run tradewind infra init
     uv run python bench/marketdata_bench.py --seconds 20
 
-1. The ceiling: moto's Kinesis alone, same run: put_records in batches of 500, and get_records
-   from one client (records/s).
+1. The ceiling: the local Kinesis twin alone (kinesalite since issue 12; moto before), same run:
+   put_records in batches of 500, and get_records from one client (records/s).
 2. ``local`` profile, processes as deployed (``tradewind gateway``, ``worker``, ``web``) on a
    fresh stream of 2 shards: a WebSocket exchange (its own process) -> the gateway's feed and
-   normalizer -> Kinesis (moto) -> the worker's market-data service -> Redis (last price +
+   normalizer -> Kinesis (kinesalite) -> the worker's market-data service -> Redis (last price +
    fan-out) -> the web's SSE stream. Sustained updates/s counted at Redis (a pub/sub listener)
    and at one SSE client, offered above the 5,000/s target; then p50/p99 feed -> Redis and
    feed -> SSE latency at 1,000 updates/s across 500 symbols.
@@ -38,7 +38,7 @@ from redis.asyncio import Redis
 from stack import TRADEWIND, free_port, running_stack
 
 from tradewind.adapters.aws.containers import build_adapters
-from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory
+from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory, wait_active
 from tradewind.adapters.aws.redis.notifier import CHANNEL
 from tradewind.adapters.aws.settings import Settings
 from tradewind.adapters.broker.feeds.simulators.ws_exchange import ticker_message
@@ -140,16 +140,16 @@ def report(title: str, meters: dict[str, Meter], sent: int, start: float, end: f
 
 def kinesis(settings: Settings) -> Any:
     return kinesis_client_factory(
-        endpoint_url=settings.aws_endpoint_url,
+        endpoint_url=settings.kinesis_endpoint_url,
         region=settings.aws_region,
         access_key_id=settings.aws_access_key_id,
         secret_access_key=settings.aws_secret_access_key,
     )
 
 
-async def moto_ceiling(settings: Settings, seconds: float, stream: str | None = None) -> tuple[float, float]:
+async def stream_ceiling(settings: Settings, seconds: float, stream: str | None = None) -> tuple[float, float]:
     """put_records x500 then get_records from one client, on a fresh stream (or on ``stream``, as
-    long as the run left it: moto's put slows as a shard grows)."""
+    long as the run left it: moto's put slowed as a shard grew; kinesalite's should not)."""
     open_client = kinesis(settings)
     fresh = stream is None
     stream = stream or f"bench-ceiling-{uuid.uuid4().hex[:6]}"
@@ -158,6 +158,7 @@ async def moto_ceiling(settings: Settings, seconds: float, stream: str | None = 
     async with open_client() as client:
         if fresh:
             await client.create_stream(StreamName=stream, ShardCount=2)
+            await wait_active(client, stream)  # CREATING for a moment on kinesalite, as on AWS
         try:
             put, start = 0, time.perf_counter()
             while time.perf_counter() - start < seconds:
@@ -249,8 +250,8 @@ async def local_profile(settings: Settings, exchange: Exchange, args: argparse.N
             redis_rate = meters["feed -> Redis (pub/sub)"].rate(start, end)
             for task in tasks:
                 task.cancel()
-        grown, _ = await moto_ceiling(settings, min(args.seconds, 10), stream)
-        print(f"    = {redis_rate / ceiling:.0%} of moto's put ceiling on a fresh stream ({ceiling:,.0f}/s),")
+        grown, _ = await stream_ceiling(settings, min(args.seconds, 10), stream)
+        print(f"    = {redis_rate / ceiling:.0%} of the twin's put ceiling on a fresh stream ({ceiling:,.0f}/s),")
         print(f"      {redis_rate / grown:.0%} of its ceiling on the bench stream as the run left it ({grown:,.0f}/s)")
     finally:
         if stream is not None:
@@ -342,17 +343,15 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=6000, help="offered updates/s, local throughput run")
     parser.add_argument("--memory-rate", type=float, default=8000, help="offered updates/s, memory throughput run")
     parser.add_argument("--latency-rate", type=float, default=1000)
-    parser.add_argument(
-        "--poll-ms", type=int, default=200, help="the worker's GetRecords interval (each read scans a moto shard)"
-    )
+    parser.add_argument("--poll-ms", type=int, default=200, help="the worker's GetRecords interval")
     parser.add_argument("--skip-local", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
     settings = Settings(profile="local")
     print(f"market data bench, {os.cpu_count()} cores, {args.seconds:.0f} s per run")
-    put_rate, get_rate = await moto_ceiling(settings, min(args.seconds, 10))
+    put_rate, get_rate = await stream_ceiling(settings, min(args.seconds, 10))
     print(
-        f"1. moto Kinesis ceiling: put_records x500 {put_rate:,.0f} records/s; get_records (1 client) {get_rate:,.0f}/s"
+        f"1. Kinesis twin ceiling: put_records x500 {put_rate:,.0f} records/s; get_records (1 client) {get_rate:,.0f}/s"
     )
     exchange = Exchange()
     try:

@@ -42,6 +42,7 @@ def services(base_settings: Settings) -> Settings:
             ("redis", base_settings.redis_port),
             ("kafka", base_settings.kafka_port),
             ("moto", base_settings.moto_port),
+            ("kinesalite", base_settings.kinesis_port),
         )
         if not _reachable(port)
     ]

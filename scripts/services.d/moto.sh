@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034  # settings read by scripts/services
-# moto server (DynamoDB, S3, Kinesis, ...) from the project's venv; state is in memory only.
+# moto server (DynamoDB, S3) from the project's venv; state is in memory only. Kinesis: kinesalite.sh.
 
 MOTO_PORT=${TRADEWIND_MOTO_PORT:-5050}
 MOTO_DIR=$LOCAL/moto

@@ -1,9 +1,32 @@
 # shellcheck shell=bash disable=SC2034  # settings read by scripts/services
 # PostgreSQL 15 (Debian package), own cluster in .local/postgres/data, run as user postgres when root.
+# When root runs it and the checkout is not traversable by others (a clone under a mode-700 home,
+# say), user postgres could not reach .local/postgres: the cluster then lives in
+# /var/tmp/tradewind-pg-<hash of the checkout path>/ (the same one for every run of this checkout),
+# `up` says so, and .local/postgres is a symlink to it.
 
 PG_PORT=${TRADEWIND_PG_PORT:-5433}
 PG_BIN=/usr/lib/postgresql/15/bin
+
+# traversable_by_others DIR: DIR and every directory above it have the others-x bit, so any user
+# (postgres among them) can walk through to DIR. Permission bits only: decided before user
+# postgres may even exist (scripts/services installs PostgreSQL after sourcing this file).
+traversable_by_others() {
+  local d=$1 mode
+  while :; do
+    mode=$(stat -Lc %a "$d" 2>/dev/null) || return 1
+    (( 8#$mode & 1 )) || return 1
+    [[ $d == / ]] && return 0
+    d=$(dirname "$d")
+  done
+}
+
 PG_DIR=$LOCAL/postgres
+PG_ELSEWHERE=""                              # set when the cluster cannot live under the checkout
+if is_root && ! traversable_by_others "$ROOT"; then
+  PG_ELSEWHERE=/var/tmp/tradewind-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+  PG_DIR=$PG_ELSEWHERE
+fi
 PG_DATA=$PG_DIR/data
 PG_LOG=$PG_DIR/log/postgres.log
 PG_SOCK=$PG_DIR/run
@@ -37,7 +60,13 @@ postgres_ready() {
 }
 
 postgres_prepare() {
-  chmod 755 "$LOCAL"                         # the postgres user must traverse to its directory
+  if [[ -n $PG_ELSEWHERE ]]; then
+    say "postgres: user postgres cannot traverse $ROOT (a parent lacks o+x); cluster in $PG_DIR (symlink: $LOCAL/postgres)"
+    mkdir -p "$LOCAL"
+    [[ -L $LOCAL/postgres || ! -e $LOCAL/postgres ]] && ln -sfn "$PG_DIR" "$LOCAL/postgres"
+  else
+    chmod 755 "$LOCAL"                       # the postgres user must traverse to its directory
+  fi
   pg_owned_dir "$PG_DIR"
   pg_owned_dir "$PG_DIR/log" "$PG_SOCK"
   if ! as_pg test -w "$PG_DIR"; then

@@ -1,11 +1,13 @@
 """The market-data stream contract (``PriceStreamProducer`` + ``PriceStreamConsumer``), run
-against the in-process Kinesis twin and moto's Kinesis with PostgreSQL checkpoints alike.
+against the in-process Kinesis twin and kinesalite with PostgreSQL checkpoints alike.
 
 What the market-data service relies on: records of one symbol arrive in the order put, across a
 stream of several shards; a shard's position is checkpointed only after the handler returned,
 so a restarted consumer neither starts over nor skips; a handler that raises gets the batch
 again; shards created by a split are read after their parent; a record that is no price update
-is counted and skipped. Every test has a stream of its own (moto's stream is shared otherwise).
+is counted and skipped; a checkpoint that does not belong to the stream as it now exists
+(recreated, another stream's, a gone shard) is counted and forgotten, and prices flow. Every test
+has a stream of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import asyncpg
 import pytest
 
 from tradewind.adapters.aws.kinesis.checkpoints import CheckpointStore, PgCheckpointStore
-from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory
+from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory, wait_active
 from tradewind.adapters.aws.kinesis.consumer import KinesisPriceConsumer
 from tradewind.adapters.aws.kinesis.producer import KinesisPriceProducer
 from tradewind.adapters.aws.memory.kinesis import MemoryCheckpointStore, MemoryKinesis
@@ -68,7 +70,7 @@ class StreamTwin:
 
 @pytest.fixture(params=["memory", "kinesis"])
 def real_settings(request: pytest.FixtureRequest) -> Settings | None:
-    """``None`` for the memory twin; the session's migrated database and moto for the real one
+    """``None`` for the memory twin; the session's migrated database and kinesalite for the real one
     (resolved here, outside the event loop, because the session fixture runs its own)."""
     return None if request.param == "memory" else request.getfixturevalue("local_settings")
 
@@ -84,7 +86,7 @@ async def twin(real_settings: Settings | None) -> AsyncIterator[StreamTwin]:
     else:
         settings = real_settings
         factory = kinesis_client_factory(
-            endpoint_url=settings.aws_endpoint_url,
+            endpoint_url=settings.kinesis_endpoint_url,
             region=settings.aws_region,
             access_key_id=settings.aws_access_key_id,
             secret_access_key=settings.aws_secret_access_key,
@@ -93,6 +95,9 @@ async def twin(real_settings: Settings | None) -> AsyncIterator[StreamTwin]:
         checkpoints = PgCheckpointStore(pool)
     twin = StreamTwin(factory, stream, checkpoints, [], [])
     await twin.client_call("create_stream", StreamName=stream, ShardCount=2)
+    if real_settings is not None:
+        async with factory() as client:
+            await wait_active(client, stream)
     try:
         yield twin
     finally:
@@ -257,9 +262,13 @@ async def test_after_a_split_the_new_shards_are_known_and_nothing_is_lost(
     await twin.client_call(
         "split_shard", StreamName=twin.stream, ShardToSplit=parent["ShardId"], NewStartingHashKey=str((lo + hi) // 2)
     )
-    children = {s["ShardId"] for s in (await twin.client_call("list_shards", StreamName=twin.stream))["Shards"]} - {
-        s["ShardId"] for s in shards
-    }
+    before_ids = {s["ShardId"] for s in shards}
+
+    async def split_done() -> set[str]:  # AWS and kinesalite split asynchronously (UPDATING, then ACTIVE)
+        listed = (await twin.client_call("list_shards", StreamName=twin.stream))["Shards"]
+        return {s["ShardId"] for s in listed} - before_ids
+
+    children = await eventually(split_done, timeout=10, what="the split's two children")
     assert len(children) == 2
 
     async def discovered() -> bool:
@@ -300,3 +309,147 @@ async def test_a_record_that_is_no_price_update_is_counted_and_skipped(
     await eventually(good_one, timeout=20, what="the valid record after the garbage")
     assert [u.volume for u in received.updates] == [7]
     assert consumer.undecodable == 2
+
+
+async def recreate(twin: StreamTwin, eventually: Eventually, shards: int = 2) -> None:
+    """Delete the stream and create it again under the same name (as a twin restarted empty, or an
+    operator, would). AWS and kinesalite delete asynchronously, so the create is retried until it
+    takes; and a shard's sequence numbers encode its creation time in whole seconds, so a stream
+    recreated within the same second would be the old one to every client: recreate until the
+    shards really are new (AWS itself takes longer than that to delete a stream)."""
+    old = {s["ShardId"]: s["SequenceNumberRange"]["StartingSequenceNumber"] for s in await list_shards(twin)}
+
+    async def created_anew() -> bool:
+        await twin.client_call("delete_stream", StreamName=twin.stream)
+
+        async def created() -> bool:
+            try:
+                await twin.client_call("create_stream", StreamName=twin.stream, ShardCount=shards)
+            except Exception as exc:
+                if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceInUseException":
+                    return False  # still DELETING
+                raise
+            return True
+
+        await eventually(created, timeout=10, what="the stream to be deleted and created again")
+        if not isinstance(twin.checkpoints, MemoryCheckpointStore):  # the real twin: CREATING for a moment
+            async with twin.client_factory() as client:
+                await wait_active(client, twin.stream)
+        now = {s["ShardId"]: s["SequenceNumberRange"]["StartingSequenceNumber"] for s in await list_shards(twin)}
+        return not set(old.items()) & set(now.items())
+
+    await eventually(created_anew, timeout=15, interval=0.1, what="a stream whose shards are new")
+
+
+def gone(twin: StreamTwin, stream: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            await twin.client_call("list_shards", StreamName=stream)
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return True
+            raise
+        return False
+
+    return check
+
+
+async def list_shards(twin: StreamTwin) -> list[dict[str, Any]]:
+    return list((await twin.client_call("list_shards", StreamName=twin.stream))["Shards"])
+
+
+async def test_checkpoints_of_a_recreated_stream_are_forgotten_and_prices_flow(
+    twin: StreamTwin, eventually: Eventually
+) -> None:
+    """Issue 12: after the stream was recreated, a restarted consumer must not wait for the old
+    stream's sequence numbers; it counts each stale checkpoint and reads the new stream from its
+    start, so nothing put since the recreation is lost."""
+    producer = await twin.producer()
+    old = [update(SYMBOLS[n % len(SYMBOLS)], n) for n in range(40)]
+    received = Received()
+    consumer = twin.consumer("recreated")
+    await consumer.start(received)
+    await put_all(producer, old)
+
+    async def old_read() -> bool:
+        return received.count() >= len(old)
+
+    await eventually(old_read, timeout=20, what="the old stream's records")
+    await consumer.stop()
+    checkpointed = {s for s, p in (await twin.checkpoints.load("recreated", twin.stream)).items() if p.sequence_number}
+    assert len(checkpointed) == 2
+
+    await recreate(twin, eventually)
+    new = [update(SYMBOLS[n % len(SYMBOLS)], 5_000 + n) for n in range(40)]
+    await put_all(producer, new)  # put before the consumer is back: TRIM_HORIZON, not LATEST, keeps them
+    again = Received()
+    restarted = twin.consumer("recreated")
+    await restarted.start(again)
+
+    async def new_read() -> bool:
+        return again.count() >= len(new)
+
+    await eventually(new_read, timeout=20, what="the recreated stream's records")
+    assert per_symbol(again.updates) == per_symbol(new)  # all of them, in order, none of the old stream
+    assert restarted.stale_checkpoints == 2
+    fresh = await twin.checkpoints.load("recreated", twin.stream)
+    assert {s for s, p in fresh.items() if p.sequence_number} == checkpointed  # now of the new stream
+
+    third = Received()
+    once_more = twin.consumer("recreated")  # and the next restart resumes normally
+    await once_more.start(third)
+    await put_all(producer, [update("AAPL", 9_999)])
+
+    async def resumed() -> bool:
+        return third.count() >= 1
+
+    await eventually(resumed, timeout=20, what="a record after a normal restart")
+    assert [u.volume for u in third.updates] == [9_999] and once_more.stale_checkpoints == 0
+
+
+async def test_a_checkpoint_of_another_stream_or_of_a_gone_shard_is_counted_and_skipped(
+    twin: StreamTwin, eventually: Eventually
+) -> None:
+    """A sequence number the stream refuses (InvalidArgumentException: it did not come from this
+    stream) and a checkpoint of a shard the stream does not have are both stale: counted, logged,
+    forgotten, and prices flow."""
+    other = f"{twin.stream}-other"
+    ours = {s["SequenceNumberRange"]["StartingSequenceNumber"] for s in await list_shards(twin)}
+
+    async def created_later() -> bool:  # sequence numbers encode the creation second: a later one
+        await twin.client_call("create_stream", StreamName=other, ShardCount=2)
+        if not isinstance(twin.checkpoints, MemoryCheckpointStore):
+            async with twin.client_factory() as client:
+                await wait_active(client, other)
+        listed = (await twin.client_call("list_shards", StreamName=other))["Shards"]
+        if not ours & {s["SequenceNumberRange"]["StartingSequenceNumber"] for s in listed}:
+            return True
+        await twin.client_call("delete_stream", StreamName=other)
+        await eventually(gone(twin, other), timeout=10, what=f"{other} to be deleted")
+        return False
+
+    await eventually(created_later, timeout=15, interval=0.1, what="a second stream created a second later")
+    try:
+        put = await twin.client_call(
+            "put_records", StreamName=other, Records=[{"Data": b"{}", "PartitionKey": s} for s in SYMBOLS]
+        )
+        by_shard = {r["ShardId"]: int(r["SequenceNumber"]) for r in put["Records"]}
+        for shard_id, sequence in by_shard.items():  # newer than this stream's shards: no range check catches it
+            await twin.checkpoints.save("foreign", twin.stream, shard_id, sequence)
+        await twin.checkpoints.save("foreign", twin.stream, "shardId-000000000007", 42)
+        producer = await twin.producer()
+        received = Received()
+        consumer = twin.consumer("foreign")
+        await consumer.start(received)
+        sent = [update(SYMBOLS[n % len(SYMBOLS)], n) for n in range(16)]
+        await put_all(producer, sent)
+
+        async def flowing() -> bool:
+            return received.count() >= len(sent)
+
+        await eventually(flowing, timeout=20, what="prices despite foreign checkpoints")
+        assert per_symbol(received.updates) == per_symbol(sent)
+        assert consumer.stale_checkpoints == len(by_shard) + 1
+        assert "shardId-000000000007" not in await twin.checkpoints.load("foreign", twin.stream)
+    finally:
+        await twin.client_call("delete_stream", StreamName=other)

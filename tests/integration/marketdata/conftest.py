@@ -1,6 +1,6 @@
 """A market-data test module's own world on the real servers: a fresh migrated database (candles
 and checkpoints of other stacks in the session database cannot leak in), a fresh Kinesis
-stream in moto, and consumer names of its own. Redis is shared: tests use symbols of their own
+stream in kinesalite, and consumer names of its own. Redis is shared: tests use symbols of their own
 or prices no one else publishes."""
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory
+from tradewind.adapters.aws.kinesis.clients import kinesis_client_factory, wait_active
 from tradewind.adapters.aws.postgres.migrate import migrate
 from tradewind.adapters.aws.settings import Settings
 
 
 def kinesis(settings: Settings) -> object:
     return kinesis_client_factory(
-        endpoint_url=settings.aws_endpoint_url,
+        endpoint_url=settings.kinesis_endpoint_url,
         region=settings.aws_region,
         access_key_id=settings.aws_access_key_id,
         secret_access_key=settings.aws_secret_access_key,
@@ -54,6 +54,7 @@ def md_settings(services: Settings) -> Iterator[Settings]:
             await conn.close()
         async with open_client() as client:  # type: ignore[operator]
             await client.create_stream(StreamName=settings.market_stream, ShardCount=2)
+            await wait_active(client, settings.market_stream)
 
     async def drop() -> None:
         async with open_client() as client:  # type: ignore[operator]

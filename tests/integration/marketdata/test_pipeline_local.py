@@ -1,5 +1,5 @@
 """The market-data pipeline end to end on the real servers, built from the processes' own
-parts: a WebSocket exchange -> normalizer -> Kinesis producer (moto) -> the worker's consumer
+parts: a WebSocket exchange -> normalizer -> Kinesis producer (kinesalite) -> the worker's consumer
 and market-data service -> Redis last price, PostgreSQL candles, Redis fan-out -> a web
 process's SSE ``quote`` events and candles endpoint. Then: an expired price makes the risk check
 refuse with a reason, and a restarted worker neither re-reads nor skips nor double-counts."""

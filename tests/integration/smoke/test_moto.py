@@ -1,5 +1,5 @@
-"""Smoke: moto, the local twin of DynamoDB, S3 and Kinesis, through aioboto3 with the session of
-``provisioning.aws_session`` and the endpoint from settings. Every resource is the test's own
+"""Smoke: moto, the local twin of DynamoDB and S3, and kinesalite, the twin of Kinesis, through
+aioboto3 with the session of ``provisioning.aws_session`` and the endpoints from settings. Every resource is the test's own
 and is deleted at the end."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ async def test_s3_put_then_get(services: Settings) -> None:
 
 async def test_kinesis_put_then_get_records(services: Settings, eventually: Eventually) -> None:
     stream = unique("stream")
-    async with aws_session(services).client("kinesis", endpoint_url=services.aws_endpoint_url) as kinesis:
+    async with aws_session(services).client("kinesis", endpoint_url=services.kinesis_endpoint_url) as kinesis:
         await kinesis.create_stream(StreamName=stream, ShardCount=1)
         try:
 

@@ -28,6 +28,7 @@ from tradewind.apps.web.openapi import ErrorDocs
 from tradewind.apps.web.orders.controller import OrderController
 from tradewind.apps.web.portfolio.controller import PortfolioController
 from tradewind.apps.web.rate_limit import OrderRateLimiter
+from tradewind.apps.web.request_guard import MAX_BODY_BYTES, guard_headers
 from tradewind.apps.web.stream.controller import StreamController
 from tradewind.apps.web.stream.hub import StreamHub
 
@@ -46,7 +47,8 @@ def _observe(metrics: Metrics) -> Any:
                 await app(scope, receive, send)
                 return
             headers = dict(scope.get("headers") or [])
-            token = correlation_id.set(_valid_uuid(headers.get(b"x-correlation-id", b"").decode()) or str(uuid.uuid4()))
+            raw_cid = headers.get(b"x-correlation-id", b"").decode("latin-1")  # never raises: guard_headers vets bytes
+            token = correlation_id.set(_valid_uuid(raw_cid) or str(uuid.uuid4()))
             started = time.perf_counter()
             status = 500
 
@@ -122,7 +124,8 @@ def create_app(container: WebContainer) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[resources],
-        middleware=[_observe(metrics)],
+        middleware=[guard_headers(MAX_BODY_BYTES), _observe(metrics)],
+        request_max_body_size=MAX_BODY_BYTES,
         plugins=[dashboard_plugin(adapters, str(container.config.profile())), ErrorDocs()],
         openapi_config=OpenAPIConfig(
             title="Tradewind API", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]

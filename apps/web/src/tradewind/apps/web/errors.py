@@ -68,6 +68,12 @@ def validation_error(request: Request, exc: Exception) -> Response[dict[str, obj
 
 def http_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 413:  # Litestar's request_max_body_size, for a body without Content-Length
+        limit = request.route_handler.resolve_request_max_body_size()
+        return Response(
+            error_body("body_too_large", f"the body is larger than the {limit} bytes accepted", field="body"),
+            status_code=413,
+        )
     code = {
         401: "unauthorized",
         403: "forbidden",
@@ -78,12 +84,26 @@ def http_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
     return Response(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
 
+def invalid_header(request: Request, exc: Exception) -> Response[dict[str, object]]:
+    assert isinstance(exc, InvalidHeader)
+    return Response(error_body(exc.code, exc.detail, field=exc.header), status_code=400)
+
+
+class InvalidHeader(Exception):
+    """A request header the handler cannot use (``Last-Event-ID: ²``): 400 naming the header."""
+
+    def __init__(self, header: str, detail: str, code: str = "invalid_header") -> None:
+        super().__init__(detail)
+        self.header, self.detail, self.code = header, detail, code
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response[dict[str, object]]:
     log.exception("unhandled error", extra={"path": request.url.path})
     return Response(error_body("internal_error", "something went wrong on our side"), status_code=500)
 
 
 EXCEPTION_HANDLERS = {
+    InvalidHeader: invalid_header,
     DomainError: domain_error,
     ValidationException: validation_error,
     NotAuthorizedException: http_error,

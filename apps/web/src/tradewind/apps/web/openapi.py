@@ -45,6 +45,15 @@ def _example(code: str, detail: str, **extra: str) -> Example:
 
 
 _ERRORS: dict[int, tuple[str, list[Example]]] = {
+    400: (
+        "A header is not usable: not printable ASCII (any route), or a `Last-Event-ID` that is no event id.",
+        [
+            _example("invalid_header", "header X-Correlation-Id must be printable ASCII", field="X-Correlation-Id"),
+            _example(
+                "invalid_header", "Last-Event-ID must be an event id (1 to 18 digits), not '²'", field="Last-Event-ID"
+            ),
+        ],
+    ),
     401: (
         "No valid API token: send `Authorization: Bearer <token>` (`tradewind users create` prints one).",
         [_example("unauthorized", "the token is not valid")],
@@ -84,9 +93,17 @@ _ERRORS: dict[int, tuple[str, list[Example]]] = {
             _example("invalid_request", "Validation failed for GET /api/v1/orders: limit", field="limit"),
         ],
     ),
+    413: (
+        "The body is larger than 64 KiB.",
+        [_example("body_too_large", "the body is 100000 bytes; at most 65536 are accepted", field="body")],
+    ),
     429: (
         "Too many order requests for this account; retry after `Retry-After` seconds.",
         [_example("rate_limited", "more than 250 order requests per second; retry in 1s")],
+    ),
+    431: (
+        "A header is larger than 8 KiB, or all headers together larger than 32 KiB.",
+        [_example("header_too_large", "header Cookie is 9000 bytes; at most 8192 are accepted", field="Cookie")],
     ),
     503: (
         "The risk check could not be made (price cache down, a rule failed): the order is refused, "

@@ -1,5 +1,6 @@
 """Reading JSON bodies ourselves: numbers become ``Decimal`` (never float), ``NaN``/``Infinity``
-are refused, and anything unreadable is a 422 naming the body rather than a framework 400."""
+are refused, and anything unreadable (deep nesting included) is a 422 naming the body rather than
+a framework 400 or a 500. Size is bounded before this: ``request_guard.MAX_BODY_BYTES``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ async def json_object(request: Request) -> dict[str, Any]:
         body = json.loads(raw or b"null", parse_float=Decimal, parse_constant=_no_constants)
     except InvalidOrder:
         raise
+    except RecursionError:  # 100,000 "[" (issue 12): the parser's recursion limit, not our crash
+        raise InvalidOrder("the body nests arrays or objects too deeply", field="body") from None
     except ValueError as exc:
         raise InvalidOrder(f"the body is not valid JSON: {exc}", field="body") from None
     if not isinstance(body, dict):

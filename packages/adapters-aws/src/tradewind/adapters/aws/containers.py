@@ -89,7 +89,7 @@ class AwsAdapters(containers.DeclarativeContainer):
     # market data (issue 5): Kinesis stream, checkpoints and candles in PostgreSQL, batched Redis writes
     kinesis_client = providers.Singleton(
         kinesis_client_factory,
-        endpoint_url=config.aws_endpoint_url,
+        endpoint_url=config.kinesis_endpoint_url,
         region=config.aws_region,
         access_key_id=config.aws_access_key_id,
         secret_access_key=config.aws_secret_access_key,

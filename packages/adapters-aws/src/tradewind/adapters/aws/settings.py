@@ -2,7 +2,7 @@
 
 Profiles: ``memory`` (in-process twins, no servers) and ``local`` (real servers on 127.0.0.1
 through exactly the code that targets AWS; only endpoints differ). ``aws`` is ``local`` with
-AWS endpoints: set the hosts and leave ``aws_endpoint_url`` empty.
+AWS endpoints: set the hosts and leave ``aws_endpoint_url`` and ``kinesis_endpoint_url`` empty.
 """
 
 from __future__ import annotations
@@ -43,14 +43,20 @@ class Settings(BaseSettings):
     kafka_new_group_offset: Literal["earliest", "latest"] = "earliest"
 
     moto_port: int = 5050
-    #: unset in ``local``/``memory``: moto on 127.0.0.1:``moto_port``; unset in ``aws``: the real endpoints
+    #: DynamoDB and S3. Unset in ``local``/``memory``: moto on 127.0.0.1:``moto_port``; unset in ``aws``: AWS
     aws_endpoint_url: str | None = None
+    #: Kinesis has a twin of its own, kinesalite (moto's slows as a stream grows; DESIGN.md "Benchmarks")
+    kinesis_port: int = 4567
+    #: unset in ``local``/``memory``: kinesalite on 127.0.0.1:``kinesis_port``; unset in ``aws``: AWS
+    kinesis_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     aws_access_key_id: str = "testing"
     aws_secret_access_key: str = "testing"
     s3_bucket: str = "tradewind-audit"
     positions_table: str = "tradewind-positions"
     kinesis_stream: str = "market-data"
+    #: the market-data stream's shards (the article's 8); isolated test stacks make smaller ones
+    kinesis_shards: int = 8
 
     # risk: the platform's default limits (an admin overrides them per account at run time)
     max_order_notional: Decimal = Decimal("250000")
@@ -101,8 +107,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _local_aws_endpoint(self) -> Settings:
-        if self.aws_endpoint_url is None and self.profile != "aws":
-            self.aws_endpoint_url = f"http://127.0.0.1:{self.moto_port}"
+        if self.profile != "aws":
+            if self.aws_endpoint_url is None:
+                self.aws_endpoint_url = f"http://127.0.0.1:{self.moto_port}"
+            if self.kinesis_endpoint_url is None:
+                self.kinesis_endpoint_url = f"http://127.0.0.1:{self.kinesis_port}"
         return self
 
     @computed_field  # type: ignore[prop-decorator]
@@ -124,6 +133,5 @@ class Settings(BaseSettings):
     @property
     def market_stream(self) -> str:
         """The Kinesis stream this stack uses. An isolated test stack (``kafka_group_prefix`` set)
-        has one of its own, created on start: moto scans a shard's whole history on every read, so
-        a stream shared by every test run would slow every run down."""
+        has one of its own, created on start, so that no run reads another's records or checkpoints."""
         return f"{self.kafka_group_prefix}{self.kinesis_stream}"

@@ -39,7 +39,7 @@ class OrderController(Controller):
         "/",
         status_code=202,
         summary="Place an order",
-        responses=errors(401, 422, 429, 503),
+        responses=errors(401, 413, 422, 429, 503),
         operation_class=documented(body=PLACE_ORDER, answer=ORDER, replay=True),
     )
     async def place(
@@ -113,7 +113,7 @@ class OrderController(Controller):
         "/{order_id:str}",
         status_code=202,
         summary="Amend qty and/or limit price",
-        responses=errors(401, 404, 409, 422, 503),
+        responses=errors(401, 404, 409, 413, 422, 503),
         operation_class=documented(body=AMEND_ORDER, answer=ORDER),
     )
     async def amend(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
@@ -20,12 +21,26 @@ from litestar.params import Dependency, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from tradewind.application.ports import OrderReadModel, PriceCache
+from tradewind.apps.web.errors import InvalidHeader
 from tradewind.apps.web.openapi import documented, errors
 from tradewind.apps.web.stream.hub import Connection, StreamHub
 from tradewind.domain.accounts import Account
 from tradewind.domain.instruments import DEFAULT_WATCHLIST, SYMBOLS
 
 HEARTBEAT_SECONDS = 15.0
+_EVENT_ID = re.compile(r"[0-9]{1,18}")  # an account_seq; 18 digits fit a PostgreSQL bigint
+
+
+def parse_last_event_id(raw: str | None) -> int | None:
+    """The ``account_seq`` to resume after, or None for a fresh stream. Only ASCII digits: ``²``
+    passes ``str.isdigit`` and then fails ``int``, and 5,000 digits exceed ``int``'s limit (both
+    were 500s, issue 12); anything else is a 400 naming the header, not a silent fresh start."""
+    if raw is None or raw.strip() == "":
+        return None
+    if not _EVENT_ID.fullmatch(raw.strip()):
+        shown = raw if len(raw) <= 40 else f"{raw[:40]}… ({len(raw)} characters)"
+        raise InvalidHeader("Last-Event-ID", f"Last-Event-ID must be an event id (1 to 18 digits), not {shown!r}")
+    return int(raw.strip())
 
 
 RESUME_PAGE = 500
@@ -99,7 +114,7 @@ class StreamController(Controller):
     @get(
         "/",
         summary="Live orders, fills, positions and quotes (SSE)",
-        responses=errors(401, 422),
+        responses=errors(400, 401, 422),
         operation_class=documented(),
     )
     async def stream(
@@ -117,7 +132,6 @@ class StreamController(Controller):
             if symbols
             else frozenset(DEFAULT_WATCHLIST)
         )
-        raw_last = request.headers.get("last-event-id")
-        last_event_id = int(raw_last) if raw_last and raw_last.isdigit() else None
+        last_event_id = parse_last_event_id(request.headers.get("last-event-id"))
         conn = stream_hub.connect(str(account.id), wanted)
         return ServerSentEvent(_events(conn, stream_hub, order_read_model, prices, account, last_event_id, heartbeat))

@@ -9,26 +9,43 @@ from aiokafka import AIOKafkaProducer
 
 
 class KafkaEventPublisher:
+    """The producer is created in ``start``, not here: a process that builds its adapters but never
+    starts Kafka (``tradewind users create``, the web with ``kafka=False``) would otherwise leave an
+    ``AIOKafkaProducer`` that was never closed, and aiokafka prints "Unclosed AIOKafkaProducer" on
+    stderr when it is collected. A stopped publisher starts again with a new producer (an
+    aiokafka producer cannot be restarted)."""
+
     def __init__(self, bootstrap_servers: str, *, client_id: str = "tradewind", linger_ms: int = 0) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
-            enable_idempotence=True,  # retries never duplicate or reorder within a partition
-            acks="all",
-            linger_ms=linger_ms,
-            request_timeout_ms=15000,
-        )
-        self._started = False
+        self._options = {
+            "bootstrap_servers": bootstrap_servers,
+            "client_id": client_id,
+            "enable_idempotence": True,  # retries never duplicate or reorder within a partition
+            "acks": "all",
+            "linger_ms": linger_ms,
+            "request_timeout_ms": 15000,
+        }
+        self._producer_or_none: AIOKafkaProducer | None = None
+
+    @property
+    def _producer(self) -> AIOKafkaProducer:
+        if self._producer_or_none is None:
+            raise RuntimeError("KafkaEventPublisher.start() was not called")
+        return self._producer_or_none
 
     async def start(self) -> None:
-        if not self._started:
-            await self._producer.start()
-            self._started = True
+        if self._producer_or_none is None:
+            producer = AIOKafkaProducer(**self._options)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()  # closes what start opened, so nothing is left unclosed
+                raise
+            self._producer_or_none = producer
 
     async def stop(self) -> None:
-        if self._started:
-            await self._producer.stop()
-            self._started = False
+        if self._producer_or_none is not None:
+            producer, self._producer_or_none = self._producer_or_none, None
+            await producer.stop()
 
     async def publish(self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None) -> None:
         await self._producer.send_and_wait(

@@ -30,6 +30,10 @@ class CheckpointStore(Protocol):
         """When this consumer first started on the stream (``now`` if this is the first time)."""
         ...
 
+    async def forget(self, consumer: str, stream: str, shard_id: str) -> None:
+        """Delete a shard's checkpoint that does not belong to the stream as it now exists (the only
+        way a position moves back: ``save`` never does, and a recreated stream may number lower)."""
+
 
 class PgCheckpointStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
@@ -65,6 +69,14 @@ class PgCheckpointStore:
             shard_id,
             None if sequence_number is None else Decimal(sequence_number),
             finished,
+        )
+
+    async def forget(self, consumer: str, stream: str, shard_id: str) -> None:
+        await self._pool.execute(
+            "DELETE FROM stream_checkpoints WHERE consumer = $1 AND stream = $2 AND shard_id = $3",
+            consumer,
+            stream,
+            shard_id,
         )
 
     async def first_started(self, consumer: str, stream: str, now: datetime) -> datetime:

@@ -1,7 +1,8 @@
-"""Kinesis clients through aioboto3: moto on 127.0.0.1 in ``local``, AWS when no endpoint is set."""
+"""Kinesis clients through aioboto3: kinesalite on 127.0.0.1 in ``local``, AWS when no endpoint is set."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -25,12 +26,30 @@ def kinesis_client_factory(*, endpoint_url: str | None, region: str, access_key_
 
 
 async def ensure_stream(client_factory: Any, stream: str, shards: int = 2) -> bool:
-    """Create ``stream`` unless it exists (isolated test stacks); True if it was created now."""
+    """Create ``stream`` unless it exists (isolated test stacks) and wait until it is ACTIVE; True if
+    it was created now."""
     async with client_factory() as client:
         try:
             await client.create_stream(StreamName=stream, ShardCount=shards)
+            created = True
         except Exception as exc:
             if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ResourceInUseException":
                 raise
-            return False
-    return True
+            created = False
+        await wait_active(client, stream)
+    return created
+
+
+async def wait_active(client: Any, stream: str, timeout: float = 30.0) -> int:
+    """Wait until ``stream`` is ACTIVE and return its open shard count. A new stream is CREATING
+    for a moment (half a second on kinesalite's defaults, up to a minute on AWS), and PutRecords
+    to it answers ResourceNotFoundException until then."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        summary = (await client.describe_stream_summary(StreamName=stream))["StreamDescriptionSummary"]
+        if summary["StreamStatus"] in ("ACTIVE", "UPDATING"):
+            return int(summary["OpenShardCount"])
+        if loop.time() > deadline:
+            raise TimeoutError(f"Kinesis stream {stream} still {summary['StreamStatus']} after {timeout}s")
+        await asyncio.sleep(0.05)

@@ -12,6 +12,18 @@ Promises (the ``PriceStreamConsumer`` port):
 - The shard list is refreshed every ``shard_refresh`` seconds: new shards are picked up.
 - A record that is not a price update can never be read: it is counted in ``undecodable``,
   logged and skipped.
+- A checkpoint that does not belong to the stream as it now exists is counted in
+  ``stale_checkpoints``, logged, forgotten, and the shard is read from ``TRIM_HORIZON``: the
+  stream was recreated (the checkpoint lies before the shard's first sequence number, or the
+  stream answers InvalidArgumentException: "did not come from this stream"), the sequence number
+  is past a closed shard's end, or the shard is gone from the listing. Without this a consumer
+  waits forever for a sequence number the new stream has not reached (issue 12: after
+  ``scripts/services down``/``up`` no price reached Redis and every order was ``price_missing``).
+  TRIM_HORIZON, not LATEST: nothing of the stream as it now exists was read by this consumer, so
+  its whole retained content is unread; LATEST would silently drop what arrived since the stream
+  was recreated (gaps in the candles), while the catch-up is bounded by the retention and is
+  idempotent (candles skip sequence numbers they include; the last price is written in order),
+  and the risk check refuses stale prices until it is done.
 
 moto (5.x) differs from AWS on resharding: it keeps routing records to the closed parent
 (its hash-range lookup ignores ``is_open``), renumbers the parent's records on a split and never
@@ -45,6 +57,8 @@ class _Shard:
     shard_id: str
     parents: tuple[str, ...]
     closed: bool
+    first_seq: int | None = None  # StartingSequenceNumber: every record of the shard is at or after it
+    last_seq: int | None = None  # EndingSequenceNumber of a closed shard
 
 
 class KinesisPriceConsumer:
@@ -77,6 +91,7 @@ class KinesisPriceConsumer:
         self._positions: dict[str, ShardPosition] = {}
         self._readers: dict[str, asyncio.Task[None]] = {}
         self._positioned: set[str] = set()
+        self._stale: set[str] = set()  # shards whose checkpoint was forgotten: read from TRIM_HORIZON
         self._arrived_after: dict[str, datetime] = {}
         self._supervisor: asyncio.Task[None] | None = None
         self._refresh_now = asyncio.Event()
@@ -86,6 +101,7 @@ class KinesisPriceConsumer:
         self.records = 0
         self.undecodable = 0
         self.handler_failures = 0
+        self.stale_checkpoints = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -158,9 +174,22 @@ class KinesisPriceConsumer:
         listed = await self._list_shards()
         for raw in listed:
             parents = tuple(p for p in (raw.get("ParentShardId"), raw.get("AdjacentParentShardId")) if p)
-            closed = "EndingSequenceNumber" in raw.get("SequenceNumberRange", {})
-            self._shards[raw["ShardId"]] = _Shard(raw["ShardId"], parents, closed)
+            seq_range = raw.get("SequenceNumberRange", {})
+            closed = "EndingSequenceNumber" in seq_range
+            first, last = seq_range.get("StartingSequenceNumber"), seq_range.get("EndingSequenceNumber")
+            self._shards[raw["ShardId"]] = _Shard(
+                raw["ShardId"],
+                parents,
+                closed,
+                None if first is None else int(first),
+                None if last is None else int(last),
+            )
         known = {raw["ShardId"] for raw in listed}
+        for shard_id in [s for s in self._shards if s not in known]:
+            del self._shards[shard_id]  # gone: past retention, or the stream was recreated with fewer shards
+        for shard_id, position in list(self._positions.items()):
+            if shard_id not in known and not position.finished:
+                await self._forget(shard_id, position, "its shard is not in the stream")
         for shard in self._shards.values():
             if shard.shard_id not in known or shard.shard_id in self._readers:
                 continue
@@ -176,23 +205,64 @@ class KinesisPriceConsumer:
         """A parent is done when read to its end, or gone from the listing (past retention)."""
         return shard_id not in known or self._positions.get(shard_id, ShardPosition(None)).finished
 
+    async def _forget(self, shard_id: str, position: ShardPosition, why: str) -> None:
+        """Drop a checkpoint that does not belong to the stream as it now exists (see the module)."""
+        self.stale_checkpoints += 1
+        log.warning(
+            "stale Kinesis checkpoint forgotten; the shard is read from TRIM_HORIZON",
+            extra={
+                "stream": self.stream,
+                "consumer": self.consumer,
+                "shard": shard_id,
+                "sequence": None if position.sequence_number is None else str(position.sequence_number),
+                "reason": why,
+                "stale_checkpoints": self.stale_checkpoints,
+            },
+        )
+        await self._checkpoints.forget(self.consumer, self.stream, shard_id)
+        self._positions.pop(shard_id, None)
+        self._stale.add(shard_id)
+
+    def _foreign(self, shard: _Shard, sequence: int) -> str | None:
+        """Why ``sequence`` cannot be a record of ``shard`` as listed now, or None."""
+        if shard.first_seq is not None and sequence < shard.first_seq:
+            return "it lies before the shard's first sequence number (the stream was recreated)"
+        if shard.last_seq is not None and sequence > shard.last_seq:
+            return "it lies past the closed shard's last sequence number"
+        return None
+
     async def _iterator(self, shard: _Shard) -> str:
         self._arrived_after.pop(shard.shard_id, None)
         position = self._positions.get(shard.shard_id)
         args: dict[str, Any] = {"StreamName": self.stream, "ShardId": shard.shard_id}
         if position is not None and position.sequence_number is not None:
-            args |= {
-                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                "StartingSequenceNumber": str(position.sequence_number),
-            }
+            why = self._foreign(shard, position.sequence_number)
+            if why is None:
+                try:
+                    iterator: str = (
+                        await self._client.get_shard_iterator(
+                            **args,
+                            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                            StartingSequenceNumber=str(position.sequence_number),
+                        )
+                    )["ShardIterator"]
+                    return iterator
+                except Exception as exc:
+                    error = getattr(exc, "response", {}).get("Error", {})
+                    if error.get("Code") != "InvalidArgumentException":
+                        raise
+                    why = f"the stream refused it: {error.get('Message', '')}"
+            await self._forget(shard.shard_id, position, why)
+        if shard.shard_id in self._stale:
+            args |= {"ShardIteratorType": "TRIM_HORIZON"}
         elif shard.parents or self._initial == "TRIM_HORIZON":
             args |= {"ShardIteratorType": "TRIM_HORIZON"}
         else:
             args |= {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": self._started_at}
             # botocore sends the timestamp in whole seconds: drop what arrived before the instant
             self._arrived_after[shard.shard_id] = self._started_at
-        iterator: str = (await self._client.get_shard_iterator(**args))["ShardIterator"]
-        return iterator
+        started: str = (await self._client.get_shard_iterator(**args))["ShardIterator"]
+        return started
 
     # -- reading -----------------------------------------------------------------------------
 

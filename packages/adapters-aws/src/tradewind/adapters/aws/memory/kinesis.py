@@ -5,7 +5,10 @@ same producer and consumer code runs in the demo. Plus the in-memory checkpoint 
 Semantics kept from AWS: a record goes to the shard whose hash-key range holds
 ``md5(partition key)``; sequence numbers grow across the stream; a split closes the parent
 (which keeps its records) and opens two children; a closed shard read to its end answers
-``NextShardIterator: None``. ``get_records`` may wait up to ``long_poll`` seconds for a record
+``NextShardIterator: None``; a shard's ``StartingSequenceNumber`` is fixed when it is created (a
+recreated stream's shards start above every old record), and ``get_shard_iterator`` refuses a
+sequence number from before it with InvalidArgumentException, as AWS and kinesalite refuse one
+that "did not come from this stream". ``get_records`` may wait up to ``long_poll`` seconds for a record
 to arrive (an in-process stream can wake its reader instead of being polled).
 ``fail_records`` injects per-record ``ProvisionedThroughputExceededException`` answers.
 """
@@ -41,6 +44,7 @@ class _Shard:
     end_hash: int  # inclusive
     parent: str | None = None
     closed: bool = False
+    first_seq: int = 0  # StartingSequenceNumber: below every record the shard will ever hold
     records: list[dict[str, Any]] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)  # the records' sequence numbers, for bisect
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -103,7 +107,7 @@ class MemoryKinesis:
         for i in range(shard_count):
             end = HASH_SPACE - 1 if i == shard_count - 1 else (i + 1) * step - 1
             sid = f"shardId-{i:012d}"
-            stream.shards[sid] = _Shard(sid, i * step, end)
+            stream.shards[sid] = _Shard(sid, i * step, end, first_seq=next(self._seq))
         self._streams[name] = stream
 
     async def delete_stream(self, StreamName: str, **_: Any) -> None:
@@ -147,9 +151,9 @@ class MemoryKinesis:
             raise MemoryKinesisError("InvalidArgumentException", "paging is not needed here")
         shards = []
         for s in self._stream(StreamName).shards.values():
-            seq_range = {"StartingSequenceNumber": s.records[0]["SequenceNumber"] if s.records else "0"}
+            seq_range = {"StartingSequenceNumber": str(s.first_seq)}
             if s.closed:
-                seq_range["EndingSequenceNumber"] = s.records[-1]["SequenceNumber"] if s.records else "0"
+                seq_range["EndingSequenceNumber"] = s.records[-1]["SequenceNumber"] if s.records else str(s.first_seq)
             raw: dict[str, Any] = {
                 "ShardId": s.shard_id,
                 "HashKeyRange": {"StartingHashKey": str(s.start_hash), "EndingHashKey": str(s.end_hash)},
@@ -170,7 +174,7 @@ class MemoryKinesis:
         n = len(stream.shards)
         for i, (lo, hi) in enumerate(((parent.start_hash, at - 1), (at, parent.end_hash))):
             sid = f"shardId-{n + i:012d}"
-            stream.shards[sid] = _Shard(sid, lo, hi, parent=parent.shard_id)
+            stream.shards[sid] = _Shard(sid, lo, hi, parent=parent.shard_id, first_seq=next(self._seq))
         parent.changed.set()
 
     async def get_shard_iterator(
@@ -182,6 +186,11 @@ class MemoryKinesis:
         Timestamp: datetime | None = None,
     ) -> dict[str, Any]:
         shard = self._stream(StreamName).shards[ShardId]
+        if StartingSequenceNumber is not None and not self._of_shard(shard, int(StartingSequenceNumber)):
+            raise MemoryKinesisError(
+                "InvalidArgumentException",
+                f"StartingSequenceNumber {StartingSequenceNumber} on {ShardId} did not come from this stream",
+            )
         if ShardIteratorType == "TRIM_HORIZON":
             after = 0
         elif ShardIteratorType == "LATEST":
@@ -197,6 +206,14 @@ class MemoryKinesis:
         else:
             raise MemoryKinesisError("InvalidArgumentException", ShardIteratorType)
         return {"ShardIterator": f"{StreamName}|{ShardId}|{after}"}
+
+    @staticmethod
+    def _of_shard(shard: _Shard, seq: int) -> bool:
+        """``seq`` is the shard's start, one of its records, or one trimmed from it."""
+        if seq == shard.first_seq or (shard.seqs and shard.first_seq < seq < shard.seqs[0]):
+            return True
+        at = bisect.bisect_left(shard.seqs, seq)
+        return at < len(shard.seqs) and shard.seqs[at] == seq
 
     async def get_records(self, ShardIterator: str, Limit: int = 10_000) -> dict[str, Any]:
         name, shard_id, after_raw = ShardIterator.split("|")
@@ -244,3 +261,6 @@ class MemoryCheckpointStore:
 
     async def first_started(self, consumer: str, stream: str, now: datetime) -> datetime:
         return self._started.setdefault((consumer, stream), now)
+
+    async def forget(self, consumer: str, stream: str, shard_id: str) -> None:
+        self._positions.get((consumer, stream), {}).pop(shard_id, None)
