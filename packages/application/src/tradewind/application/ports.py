@@ -72,6 +72,10 @@ class OrderRepository(Protocol):
         """Every order of the account not final, as the ledger has it (for the kill switch)."""
         ...
 
+    async def any_fills(self) -> bool:
+        """Whether the ledger has booked any fill (a positions view empty meanwhile is stale)."""
+        ...
+
 
 class AccountRepository(Protocol):
     async def add(self, account: Account, token_hash: str) -> None: ...

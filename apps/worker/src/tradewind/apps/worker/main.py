@@ -12,7 +12,9 @@ import signal
 from typing import Any
 
 from tradewind.adapters.aws.containers import build_adapters
+from tradewind.adapters.aws.kafka.offsets import rewind_group
 from tradewind.adapters.aws.observability.health_server import HealthServer
+from tradewind.adapters.aws.provisioning import ensure_audit_bucket, ensure_positions_table
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.audit.archiver import AuditArchiver
 from tradewind.application.messaging import order_event_handler, venue_report_handler
@@ -41,6 +43,7 @@ class WorkerProcess:
         self.adapters: Any = container.adapters
         self.subscriptions: Any = None
         self.archiver: AuditArchiver | None = None
+        self.rebuilt_positions: int | None = None  # messages replayed into an empty positions view
         self.market = WorkerMarketData(self.adapters)  # Kinesis -> last price, quotes, candles
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -59,10 +62,29 @@ class WorkerProcess:
         checks["audit"] = "ok" if audit_up else "waiting"
         return checks
 
+    async def prepare_views(self) -> None:
+        """The views' storage exists, and a positions view found empty while the ledger has
+        fills (moto restarted empty, a table recreated) is rebuilt: its consumer group starts
+        again from the beginning of ``order.events`` (idempotent by each position's last_seq)."""
+        if self.settings.profile == "memory":
+            return
+        await ensure_positions_table(self.settings)
+        await ensure_audit_bucket(self.settings)
+        async with self.adapters.uow() as uow:
+            ledger_has_fills = await uow.orders.any_fills()
+        if ledger_has_fills and await self.adapters.positions().is_empty():
+            n = await rewind_group(self.settings.kafka_bootstrap, self.group(POSITIONS_GROUP), [ORDER_EVENTS])
+            self.rebuilt_positions = n
+            log.warning(
+                "positions view empty while the ledger has fills: rebuilding it from order.events",
+                extra={"messages": n},
+            )
+
     async def start(self) -> None:
         await self.adapters.lifecycle().start(kafka=True)
         relay = self.container.relay()
         self._tasks.append(asyncio.create_task(relay.run(self._stop), name="outbox-relay"))
+        await self.prepare_views()
         self.subscriptions = self.adapters.subscriptions()
         self.subscriptions.subscribe(
             [EXECUTION_REPORTS],

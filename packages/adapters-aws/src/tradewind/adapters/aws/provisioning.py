@@ -59,10 +59,18 @@ async def init_kafka(settings: Settings, report: Report) -> None:
         await admin.close()
 
 
-async def init_aws(settings: Settings, report: Report) -> None:
-    session = aws_session(settings)
+async def ensure_positions_table(settings: Settings) -> bool:
+    """The positions view's table exists afterwards; ``True`` when it had to be created (so the
+    view is empty: the worker rebuilds it). Describes first, so a deployment whose table is
+    managed elsewhere (CDK) needs no CreateTable permission."""
     kw = {"endpoint_url": settings.aws_endpoint_url} if settings.aws_endpoint_url else {}
-    async with session.client("dynamodb", **kw) as dynamodb:
+    async with aws_session(settings).client("dynamodb", **kw) as dynamodb:
+        try:
+            await dynamodb.describe_table(TableName=settings.positions_table)
+            return False
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
         try:
             await dynamodb.create_table(
                 TableName=settings.positions_table,
@@ -76,18 +84,33 @@ async def init_aws(settings: Settings, report: Report) -> None:
                 ],
                 BillingMode="PAY_PER_REQUEST",
             )
-            report(f"dynamodb: table {settings.positions_table} created")
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceInUseException":
+            if exc.response["Error"]["Code"] != "ResourceInUseException":  # created meanwhile by another
                 raise
-            report(f"dynamodb: table {settings.positions_table} present")
-    async with session.client("s3", **kw) as s3:
-        buckets = {b["Name"] for b in (await s3.list_buckets()).get("Buckets", [])}
-        if settings.s3_bucket in buckets:
-            report(f"s3: bucket {settings.s3_bucket} present")
-        else:
-            await s3.create_bucket(Bucket=settings.s3_bucket)
-            report(f"s3: bucket {settings.s3_bucket} created")
+            return False
+        return True
+
+
+async def ensure_audit_bucket(settings: Settings) -> bool:
+    """The audit bucket exists afterwards; ``True`` when it had to be created."""
+    kw = {"endpoint_url": settings.aws_endpoint_url} if settings.aws_endpoint_url else {}
+    async with aws_session(settings).client("s3", **kw) as s3:
+        try:
+            await s3.head_bucket(Bucket=settings.s3_bucket)
+            return False
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+        await s3.create_bucket(Bucket=settings.s3_bucket)
+        return True
+
+
+async def init_aws(settings: Settings, report: Report) -> None:
+    session = aws_session(settings)
+    created = await ensure_positions_table(settings)
+    report(f"dynamodb: table {settings.positions_table} {'created' if created else 'present'}")
+    created = await ensure_audit_bucket(settings)
+    report(f"s3: bucket {settings.s3_bucket} {'created' if created else 'present'}")
     kinesis_kw = {"endpoint_url": settings.kinesis_endpoint_url} if settings.kinesis_endpoint_url else {}
     async with session.client("kinesis", **kinesis_kw) as kinesis:
         try:

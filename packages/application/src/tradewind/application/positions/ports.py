@@ -31,6 +31,10 @@ class UnnumberedFill(ValueError):
 
 
 class PositionStore(Protocol):
+    async def is_empty(self) -> bool:
+        """No position at all (the view's storage was lost or never filled)."""
+        ...
+
     async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
         """Apply ``fill`` exactly once. Fills of an account come in ``account_seq`` order, so a
         position keeps the number of the last fill applied to it: a fill at or below it is a

@@ -110,6 +110,11 @@ class DynamoPositionStore:
         if len(self._cache) > CACHED_POSITIONS:
             self._cache.popitem(last=False)
 
+    async def is_empty(self) -> bool:
+        ddb = await self._clients.client("dynamodb")
+        page = await ddb.scan(TableName=self._table, Limit=1, ProjectionExpression="pk")
+        return not page.get("Items")
+
     async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
         if fill.account_seq is None:
             raise UnnumberedFill(f"fill {fill.event_id} has no account_seq")

@@ -199,6 +199,9 @@ class MemoryOrderRepository:
             (_copy(store.orders[i]) for i in store.open_orders.get(account_id, ())), key=lambda o: o.created_at
         )
 
+    async def any_fills(self) -> bool:
+        return bool(self._uow.store.positions)
+
     async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
         def write(s: MemoryStore) -> None:
             held, flow = s.positions.get((account_id, symbol), (0, Decimal(0)))

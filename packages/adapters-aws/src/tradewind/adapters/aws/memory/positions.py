@@ -21,6 +21,9 @@ class MemoryPositionStore:
         self._positions: dict[tuple[uuid.UUID, str], tuple[Position, int, datetime]] = {}
         self._clock = clock
 
+    async def is_empty(self) -> bool:
+        return not self._positions
+
     async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
         if fill.account_seq is None:
             raise UnnumberedFill(f"fill {fill.event_id} has no account_seq")

@@ -259,6 +259,9 @@ class PgOrderRepository:
         )
         return [order_from_row(r) for r in rows]
 
+    async def any_fills(self) -> bool:
+        return bool(await self._uow.conn.fetchval("SELECT EXISTS (SELECT 1 FROM ledger_positions)"))
+
     async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
         await self._uow.conn.execute(
             "INSERT INTO ledger_positions (account_id, symbol, qty, cash) VALUES ($1, $2, $3, $4)"
