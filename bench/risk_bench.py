@@ -114,6 +114,8 @@ async def main(iterations: int) -> None:
                     limit_price=Decimal("100"),
                 )
             )
+            for symbol in symbols:  # fresh marks (the check refuses a price older than 5 s)
+                await prices.put(Quote(symbol, Decimal("99.99"), Decimal("100.01"), Decimal("100"), datetime.now(UTC)))
             reads: list[float] = []
             checks: list[float] = []
             for _ in range(max(50, iterations // (10 if open_count == 1000 else 1))):
