@@ -322,3 +322,29 @@ async def test_the_correlation_id_is_the_callers_or_a_generated_one(env: Any) ->
     assert r.json()["correlation_id"] == given == r.headers["x-correlation-id"]
     r = await client.post("/api/v1/orders", headers=auth(ALICE), json=body)
     assert r.json()["correlation_id"] == r.headers["x-correlation-id"] != given
+
+
+async def test_amends_and_cancels_have_throttles_of_their_own() -> None:
+    settings = Settings(
+        profile="memory", amend_burst=1, amend_rate_per_second=0.001, cancel_burst=1, cancel_rate_per_second=0.001
+    )
+    adapters: Any = build_adapters(settings)
+    await CreateUser(adapters.uow)("dave", "100000", token="dave")
+    await seed_quote(adapters)
+    body = {"symbol": "AAPL", "side": "buy", "qty": 1, "type": "limit", "limit_price": "90", "time_in_force": "gtc"}
+    async with AsyncTestClient(build_app(settings, adapters)) as client:
+        orders = [(await client.post("/api/v1/orders", headers=auth("dave"), json=body)).json() for _ in range(3)]
+        for order in orders:
+            await venue_acknowledges(adapters, order["id"])
+        first = await client.patch(f"/api/v1/orders/{orders[0]['id']}", headers=auth("dave"), json={"qty": 2})
+        second = await client.patch(f"/api/v1/orders/{orders[1]['id']}", headers=auth("dave"), json={"qty": 2})
+        assert first.status_code == 202 and second.status_code == 429
+        assert second.json()["error"] == "rate_limited" and "amend" in second.json()["detail"]
+        assert int(second.headers["retry-after"]) >= 1
+        assert (await client.delete(f"/api/v1/orders/{orders[1]['id']}", headers=auth("dave"))).status_code == 202
+        again = await client.delete(f"/api/v1/orders/{orders[2]['id']}", headers=auth("dave"))
+        assert again.status_code == 429 and "cancel" in again.json()["detail"]
+        # the order itself is untouched by a throttled request
+        assert (await client.get(f"/api/v1/orders/{orders[2]['id']}", headers=auth("dave"))).json()[
+            "status"
+        ] == "accepted"

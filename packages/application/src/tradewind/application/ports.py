@@ -366,3 +366,11 @@ class Retention(Protocol):
     than any redelivery, stream entries older than the resume horizon); returns rows per table."""
 
     async def prune(self) -> dict[str, int]: ...
+
+
+class RateLimiter(Protocol):
+    """Token buckets by key, shared by every web process (Redis on ``local``): ``take`` spends one
+    token of ``key``'s bucket (``burst`` deep, refilled at ``rate`` per second) and returns 0, or
+    returns the seconds to wait when the bucket is empty."""
+
+    async def take(self, key: str, rate: float, burst: int) -> float: ...

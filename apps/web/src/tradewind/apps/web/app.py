@@ -73,8 +73,12 @@ def create_app(container: WebContainer) -> Litestar:
     adapters: Any = container.adapters
     metrics = Metrics()
     rate_limiter = OrderRateLimiter(
-        rate_per_second=float(container.config.order_rate_per_second()),
-        burst=int(container.config.order_burst()),
+        adapters.rate_limiter(),
+        {
+            "order": (float(container.config.order_rate_per_second()), int(container.config.order_burst())),
+            "amend": (float(container.config.amend_rate_per_second()), int(container.config.amend_burst())),
+            "cancel": (float(container.config.cancel_rate_per_second()), int(container.config.cancel_burst())),
+        },
     )
     hub_holder: dict[str, StreamHub] = {}
 

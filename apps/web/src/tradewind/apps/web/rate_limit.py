@@ -1,48 +1,40 @@
-"""Per-account order rate limit (token bucket), answering 429 with ``Retry-After``.
-
-Per process: with several web processes each enforces its own bucket, so the effective limit is
-the configured rate times the number of processes (documented in the README). A runaway
-strategy is slowed at the door instead of filling the outbox.
-"""
+"""Per-account throttles on orders, amends and cancels (token buckets), answering 429 with
+``Retry-After``. The buckets live behind the ``RateLimiter`` port: in Redis on the ``local``
+profile, so every web process spends from the same bucket and the limit holds however many
+processes serve the port (issue 13). A runaway strategy is slowed at the door instead of filling
+the outbox."""
 
 from __future__ import annotations
 
 import math
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal
 
 from litestar.exceptions import HTTPException
+
+from tradewind.application.ports import RateLimiter
+
+Action = Literal["order", "amend", "cancel"]
 
 
 class RateLimited(HTTPException):
     status_code = 429
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
-@dataclass
+@dataclass(frozen=True)
 class OrderRateLimiter:
-    rate_per_second: float
-    burst: int
-    _buckets: dict[uuid.UUID, _Bucket] = field(default_factory=dict)
+    limiter: RateLimiter
+    #: action -> (tokens per second, burst)
+    rates: dict[str, tuple[float, int]]
 
-    def take(self, account_id: uuid.UUID) -> None:
-        """Spend one token or raise ``RateLimited`` saying when to come back."""
-        now = time.monotonic()
-        bucket = self._buckets.get(account_id)
-        if bucket is None:
-            bucket = self._buckets[account_id] = _Bucket(float(self.burst), now)
-        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate_per_second)
-        bucket.updated = now
-        if bucket.tokens < 1:
-            wait = math.ceil((1 - bucket.tokens) / self.rate_per_second)
+    async def take(self, account_id: uuid.UUID, action: Action = "order") -> None:
+        """Spend one token of the account's bucket for ``action`` or raise ``RateLimited``."""
+        rate, burst = self.rates[action]
+        wait = await self.limiter.take(f"{action}:{account_id}", rate, burst)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
             raise RateLimited(
-                detail=f"more than {self.rate_per_second:g} order requests per second; retry in {wait}s",
-                headers={"Retry-After": str(max(wait, 1))},
+                detail=f"more than {rate:g} {action} requests per second; retry in {seconds}s",
+                headers={"Retry-After": str(seconds)},
             )
-        bucket.tokens -= 1

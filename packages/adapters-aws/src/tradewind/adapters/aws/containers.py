@@ -34,6 +34,7 @@ from tradewind.adapters.aws.memory.outbox import MemoryOutboxStore
 from tradewind.adapters.aws.memory.positions import MemoryPositionStore
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
 from tradewind.adapters.aws.memory.quotes import MemoryQuoteBroadcaster, MemoryQuoteWriter
+from tradewind.adapters.aws.memory.rate_limiter import MemoryRateLimiter
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.retention import MemoryRetention
 from tradewind.adapters.aws.memory.store import MemoryStore
@@ -45,6 +46,7 @@ from tradewind.adapters.aws.postgres.retention import PgRetention
 from tradewind.adapters.aws.redis.notifier import RedisNotifier, RedisUpdateListener
 from tradewind.adapters.aws.redis.prices import RedisPriceCache
 from tradewind.adapters.aws.redis.quotes import RedisQuoteBroadcaster, RedisQuoteWriter
+from tradewind.adapters.aws.redis.rate_limiter import RedisRateLimiter
 from tradewind.adapters.aws.s3.objects import S3ObjectStore
 from tradewind.adapters.aws.settings import Settings
 
@@ -84,6 +86,7 @@ class AwsAdapters(containers.DeclarativeContainer):
     )
     prices = providers.Singleton(RedisPriceCache, redis=redis)
     notifier = providers.Singleton(RedisNotifier, redis=redis)
+    rate_limiter = providers.Singleton(RedisRateLimiter, redis=redis)
     update_listener = providers.Singleton(RedisUpdateListener, redis=redis)
 
     # market data (issue 5): Kinesis stream, checkpoints and candles in PostgreSQL, batched Redis writes
@@ -155,6 +158,7 @@ class MemoryAdapters(containers.DeclarativeContainer):
     retention = providers.Singleton(MemoryRetention)
     prices = providers.Singleton(MemoryPriceCache)
     notifier = providers.Singleton(MemoryNotifier)
+    rate_limiter = providers.Singleton(MemoryRateLimiter)
     update_listener = notifier
 
     # market data: the same producer and consumer code over the in-process Kinesis twin

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # per account and web process: order requests per second, and the burst allowed above it
     order_rate_per_second: float = 250.0
     order_burst: int = 500
+    amend_rate_per_second: float = 50.0
+    amend_burst: int = 100
+    cancel_rate_per_second: float = 50.0
+    cancel_burst: int = 200
 
     # execution
     broker_ack_timeout: float = 5.0

@@ -49,7 +49,7 @@ class OrderController(Controller):
         place_order: PlaceOrderHandler,
         order_rate_limiter: OrderRateLimiter,
     ) -> Response[dict[str, object]]:
-        order_rate_limiter.take(account.id)
+        await order_rate_limiter.take(account.id)
         cid = correlation_id(request)
         cmd = parse_place_order(account.id, await json_object(request), correlation_id=cid)
         placed = await place_order(cmd)
@@ -96,7 +96,7 @@ class OrderController(Controller):
         "/{order_id:str}",
         status_code=202,
         summary="Request a cancel",
-        responses=errors(401, 404, 409),
+        responses=errors(401, 404, 409, 429),
         operation_class=documented(answer=ORDER),
     )
     async def cancel(
@@ -105,7 +105,9 @@ class OrderController(Controller):
         order_id: str,
         account: Account,
         cancel_order: CancelOrderHandler,
+        order_rate_limiter: OrderRateLimiter,
     ) -> Response[dict[str, object]]:
+        await order_rate_limiter.take(account.id, "cancel")
         order = await cancel_order(CancelOrder(account.id, _order_id(order_id), correlation_id=correlation_id(request)))
         return Response(order_resource(order), status_code=202)
 
@@ -113,12 +115,18 @@ class OrderController(Controller):
         "/{order_id:str}",
         status_code=202,
         summary="Amend qty and/or limit price",
-        responses=errors(401, 404, 409, 413, 422, 503),
+        responses=errors(401, 404, 409, 413, 422, 429, 503),
         operation_class=documented(body=AMEND_ORDER, answer=ORDER),
     )
     async def amend(
-        self, request: Request[Any, Any, Any], order_id: str, account: Account, amend_order: AmendOrderHandler
+        self,
+        request: Request[Any, Any, Any],
+        order_id: str,
+        account: Account,
+        amend_order: AmendOrderHandler,
+        order_rate_limiter: OrderRateLimiter,
     ) -> Response[dict[str, object]]:
+        await order_rate_limiter.take(account.id, "amend")
         cmd = parse_amend_order(
             account.id,
             _order_id(order_id),
