@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 import asyncpg
 
@@ -29,7 +30,7 @@ RULES = {"buying_power", "short_sale", "max_open_orders", "max_order_notional", 
 
 
 async def test_fifty_concurrent_orders_and_amends_never_jointly_breach_a_limit(pg_pool: asyncpg.Pool) -> None:
-    uow = lambda: PgUnitOfWork(pg_pool)  # noqa: E731
+    uow = partial(PgUnitOfWork, pg_pool)
     account = (await CreateUser(uow)(f"conc-{uuid.uuid4().hex[:6]}", "20000")).account
     async with uow() as u:  # 100 AAPL held (as the ledger books a fill), 10,000 spent on them
         await u.accounts.lock(account.id)

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -73,7 +74,7 @@ class Platform:
         prices = MemoryPriceCache()
         self.prices = prices
         risk = RiskCheck(prices, [])
-        uow = lambda: MemoryUnitOfWork(self.store)  # noqa: E731
+        uow = partial(MemoryUnitOfWork, self.store)
         self.place = PlaceOrderHandler(uow, risk)
         self.cancel = CancelOrderHandler(uow)
         self.amend = AmendOrderHandler(uow, risk)

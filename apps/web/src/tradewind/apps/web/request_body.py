@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Request
 
 from tradewind.application.correlation import correlation_id as current_correlation_id
-from tradewind.domain.errors import InvalidOrder
+from tradewind.domain.errors import InvalidOrder, OrderNotFound
 
 
 def _no_constants(name: str) -> Any:
@@ -42,3 +42,11 @@ def correlation_id(request: Request) -> uuid.UUID:
         return uuid.UUID(raw) if raw else uuid.uuid4()
     except ValueError:
         return uuid.UUID(current_correlation_id.get()) if current_correlation_id.get() else uuid.uuid4()
+
+
+def path_uuid(raw: str, name: str, what: str) -> uuid.UUID:
+    """A UUID from the path, or 404 naming the field: a malformed id is as absent as a missing one."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise OrderNotFound(f"{what} {raw} not found", field=name) from None

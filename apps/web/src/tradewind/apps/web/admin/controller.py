@@ -5,7 +5,6 @@ and why on ``risk.events``."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post, put
@@ -14,22 +13,14 @@ from litestar.exceptions import PermissionDeniedException
 from tradewind.application.risk.limits import SetLimits
 from tradewind.application.risk.trading_state import SetTradingState, parse_state_change
 from tradewind.apps.web.openapi import errors
-from tradewind.apps.web.request_body import json_object
+from tradewind.apps.web.request_body import json_object, path_uuid
 from tradewind.domain.accounts import Account
-from tradewind.domain.errors import OrderNotFound
 
 
 def _admin(account: Account) -> Account:
     if not account.is_admin:
         raise PermissionDeniedException("admin routes need an admin token (tradewind users create NAME --admin)")
     return account
-
-
-def _account_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise OrderNotFound(f"account {raw} not found", field="account_id") from None
 
 
 class AdminController(Controller):
@@ -48,7 +39,7 @@ class AdminController(Controller):
         admin = _admin(account)
         state, reason = parse_state_change(await json_object(request))
         changed = await set_trading_state.for_account(
-            _account_id(account_id), state, reason, changed_by=f"{admin.name} ({admin.id})"
+            path_uuid(account_id, "account_id", "account"), state, reason, changed_by=f"{admin.name} ({admin.id})"
         )
         return {
             "account_id": account_id,
@@ -82,7 +73,7 @@ class AdminController(Controller):
     @get("/accounts/{account_id:str}/limits", summary="An account's risk limits", responses=errors(401, 403, 404))
     async def limits(self, account_id: str, account: Account, set_limits: SetLimits) -> dict[str, object]:
         _admin(account)
-        return await set_limits.show(_account_id(account_id))
+        return await set_limits.show(path_uuid(account_id, "account_id", "account"))
 
     @put(
         "/accounts/{account_id:str}/limits",
@@ -93,5 +84,5 @@ class AdminController(Controller):
         self, request: Request[Any, Any, Any], account_id: str, account: Account, set_limits: SetLimits
     ) -> dict[str, object]:
         admin = _admin(account)
-        target = _account_id(account_id)
+        target = path_uuid(account_id, "account_id", "account")
         return await set_limits.change(target, await json_object(request), changed_by=f"{admin.name} ({admin.id})")

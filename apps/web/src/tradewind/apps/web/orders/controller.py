@@ -5,7 +5,6 @@ found as soon as its 202 was sent (read your writes). Answers show the ledger's 
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -18,17 +17,10 @@ from tradewind.application.ports import OrderLookup, OrderReadModel
 from tradewind.application.resources import order_resource
 from tradewind.apps.web.openapi import AMEND_ORDER, ORDER, ORDERS, PLACE_ORDER, documented, errors
 from tradewind.apps.web.rate_limit import OrderRateLimiter
-from tradewind.apps.web.request_body import correlation_id, json_object
+from tradewind.apps.web.request_body import correlation_id, json_object, path_uuid
 from tradewind.domain.accounts import Account
 from tradewind.domain.errors import InvalidOrder, OrderNotFound
 from tradewind.domain.orders.commands import CancelOrder, parse_amend_order, parse_place_order
-
-
-def _order_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise OrderNotFound(f"order {raw} not found", field="order_id") from None
 
 
 class OrderController(Controller):
@@ -87,7 +79,7 @@ class OrderController(Controller):
         account: Account,
         order_lookup: Annotated[OrderLookup, Dependency(skip_validation=True)],
     ) -> dict[str, object]:
-        order = await order_lookup.get(account.id, _order_id(order_id))
+        order = await order_lookup.get(account.id, path_uuid(order_id, "order_id", "order"))
         if order is None:
             raise OrderNotFound(f"order {order_id} not found", field="order_id")
         return order_resource(order)
@@ -108,7 +100,9 @@ class OrderController(Controller):
         order_rate_limiter: OrderRateLimiter,
     ) -> Response[dict[str, object]]:
         await order_rate_limiter.take(account.id, "cancel")
-        order = await cancel_order(CancelOrder(account.id, _order_id(order_id), correlation_id=correlation_id(request)))
+        order = await cancel_order(
+            CancelOrder(account.id, path_uuid(order_id, "order_id", "order"), correlation_id=correlation_id(request))
+        )
         return Response(order_resource(order), status_code=202)
 
     @patch(
@@ -129,7 +123,7 @@ class OrderController(Controller):
         await order_rate_limiter.take(account.id, "amend")
         cmd = parse_amend_order(
             account.id,
-            _order_id(order_id),
+            path_uuid(order_id, "order_id", "order"),
             await json_object(request),
             correlation_id=correlation_id(request),
         )

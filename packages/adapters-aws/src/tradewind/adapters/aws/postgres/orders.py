@@ -10,6 +10,7 @@ transaction: open orders at their largest, positions and cash as the ledger appl
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
@@ -219,7 +220,8 @@ class PgOrderRepository:
         conn = self._uow.conn
         totals = await conn.fetch(
             "SELECT a.cash AS funding, a.kind, a.margin_multiplier, a.trading_state, a.trading_state_reason,"
-            " ps.trading_state AS platform_state, ps.reason AS platform_reason, p.symbol, p.qty, p.cash"
+            " ps.trading_state AS platform_state, ps.reason AS platform_reason, p.symbol, p.qty, p.cash,"
+            " (SELECT jsonb_object_agg(l.name, l.value) FROM account_limits l WHERE l.account_id = a.id) AS limits"
             " FROM accounts a LEFT JOIN platform_state ps ON ps.id = 1"
             " LEFT JOIN ledger_positions p ON p.account_id = a.id WHERE a.id = $1",
             account_id,
@@ -248,7 +250,7 @@ class PgOrderRepository:
             margin_multiplier=head["margin_multiplier"],
             trading_state=state,
             trading_state_reason=reason if state is not TradingState.ACTIVE else None,
-            limit_overrides=await PgAccountRepository(self._uow).limits(account_id),
+            limit_overrides={k: limit_value(k, v) for k, v in json.loads(head["limits"] or "{}").items()},
         )
 
     async def open_orders(self, account_id: uuid.UUID) -> list[Order]:
