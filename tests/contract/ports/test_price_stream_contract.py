@@ -392,8 +392,12 @@ async def test_checkpoints_of_a_recreated_stream_are_forgotten_and_prices_flow(
     await eventually(new_read, timeout=20, what="the recreated stream's records")
     assert per_symbol(again.updates) == per_symbol(new)  # all of them, in order, none of the old stream
     assert restarted.stale_checkpoints == 2
-    fresh = await twin.checkpoints.load("recreated", twin.stream)
-    assert {s for s, p in fresh.items() if p.sequence_number} == checkpointed  # now of the new stream
+
+    async def checkpointed_anew() -> bool:  # a shard's checkpoint is written after its handler returned
+        fresh = await twin.checkpoints.load("recreated", twin.stream)
+        return {s for s, p in fresh.items() if p.sequence_number} == checkpointed  # now of the new stream
+
+    await eventually(checkpointed_anew, timeout=20, what="both shards checkpointed in the new stream")
 
     third = Received()
     once_more = twin.consumer("recreated")  # and the next restart resumes normally
