@@ -220,6 +220,7 @@ async def play(steps: list[tuple[Any, ...]], *, redeliver: bool) -> tuple[Platfo
             if kind is ReportKind.REPLACED:
                 pending = platform.store.orders[v.order_id].pending_qty
                 v.qty = pending if pending is not None else v.qty
+                v.ended = v.cum >= v.qty  # amended down to what had filled meanwhile: done
                 r = r.model_copy(update={"order_qty": v.qty, "leaves_qty": v.qty - v.cum})
             sent.append(r)
             await platform.run(("report", r))

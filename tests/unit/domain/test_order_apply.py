@@ -319,6 +319,19 @@ def test_a_replace_of_an_unfilled_order_makes_it_accepted_again() -> None:
     assert (order.qty, order.limit_price, order.status) == (80, Decimal("100"), S.ACCEPTED)
 
 
+def test_a_replace_down_to_what_filled_meanwhile_completes_the_order() -> None:
+    # Amend 100 -> 60 accepted while nothing had filled; 60 fill before the venue confirms the
+    # replace. Nothing is left to work: the order is filled, not partially_filled with 0 leaves
+    # (found by the order-core property test; it stayed open and reserved buying power).
+    order = new_order()
+    order.apply(accepted(order))
+    order.apply(OrderAmendRequested(**envelope(order, 2), qty=60))
+    order.apply(filled(order, 60, "100", seconds=3))
+    assert order.status is S.PENDING_REPLACE
+    order.apply(OrderReplaced(**envelope(order, 4), qty=60))
+    assert (order.status, order.qty, order.leaves_qty, order.pending_qty) == (S.FILLED, 60, 0, None)
+
+
 def test_a_refused_amend_leaves_the_order_as_it_was() -> None:
     order = new_order()
     order.apply(accepted(order))

@@ -183,6 +183,10 @@ class Order:
     def trigger_of(self, event: OrderEvent) -> Trigger:
         if isinstance(event, OrderFilled):
             return Trigger.FILL_COMPLETE if event.cum_qty >= self.qty else Trigger.FILL_PARTIAL
+        if isinstance(event, OrderReplaced) and event.qty <= self.filled_qty:
+            # Amended down to what had filled meanwhile (the amend was accepted before the fill):
+            # nothing is left to work, so the replace completes the order (FIX: OrdStatus=Filled).
+            return Trigger.FILL_COMPLETE
         if event.trigger is None:
             raise InvalidTransition(self.status, event.type)
         return event.trigger
