@@ -19,6 +19,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -42,10 +43,12 @@ from order_twins import (
 
 from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import OutboxRecord
+from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.commands import AmendOrder, CancelOrder
 from tradewind.domain.orders.events import OrderReplaced, parse_order_event
 from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 from tradewind.domain.orders.status import OrderSide, OrderStatus
+from tradewind.domain.risk.daily_loss import session_of
 
 Eventually = Callable[..., Awaitable[Any]]
 #: the port names no error for a duplicate; each twin raises its store's own
@@ -370,6 +373,28 @@ async def test_exposure_of_a_new_account_is_its_cash(twins: OrderTwins) -> None:
     async with twins.uow() as uow:
         exposure = await uow.orders.exposure(account.id)
     assert (exposure.cash, exposure.positions, exposure.open_orders) == (D("1234.5678"), {}, [])
+
+
+async def test_the_session_start_equity_is_kept_once_per_session_and_read_with_the_exposure(twins: OrderTwins) -> None:
+    account = await open_account(twins, cash="1000")
+    today = session_of(utcnow())
+    async with twins.uow() as uow:
+        assert (await uow.orders.exposure(account.id)).session_start_equity is None
+        await uow.accounts.lock(account.id)
+        await uow.accounts.record_session_start(account.id, today, D("1000.25"))
+        # never committed: a refused order's transaction takes no snapshot with it
+    async with twins.uow() as uow:
+        assert (await uow.orders.exposure(account.id)).session_start_equity is None
+        await uow.accounts.lock(account.id)
+        await uow.accounts.record_session_start(account.id, today - timedelta(days=1), D("5"))
+        await uow.accounts.record_session_start(account.id, today, D("1000.25"))
+        await uow.commit()
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        await uow.accounts.record_session_start(account.id, today, D("1"))  # the first one stays
+        await uow.commit()
+    async with twins.uow() as uow:
+        assert (await uow.orders.exposure(account.id)).session_start_equity == D("1000.25")
 
 
 async def test_next_seq_is_gap_free_per_account_and_rolled_back_with_the_transaction(twins: OrderTwins) -> None:

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
+
+from tradewind.adapters.aws.postgres.orders import PgUnitOfWork
+from tradewind.adapters.aws.settings import Settings
+from tradewind.application.accounts.users import CreateUser
 
 from ..conftest import Stack
 from .conftest import WAIT_MS, Desk, by_id, ticket
@@ -116,6 +122,29 @@ async def test_a_risk_rejection_is_shown_inline(desk: Desk) -> None:
     await ticket(desk, qty=5, type_="limit", limit="1.00001")
     await expect(message).to_contain_text("limit_price")
     await expect(page.locator(by_id("ticket-limit"))).to_have_class(re.compile(r"\binvalid\b"))
+
+
+async def test_the_account_strip_shows_the_trading_state_and_why(desk: Desk, local_settings: Settings) -> None:
+    page = desk.page
+    state = page.locator(by_id("trading-state"))
+    await expect(state).to_have_text("active", timeout=WAIT_MS)
+    pool = await asyncpg.create_pool(local_settings.pg_dsn, min_size=1, max_size=1)
+    try:
+        admin = await CreateUser(lambda: PgUnitOfWork(pool))(f"ops-{uuid.uuid4().hex[:8]}", "0", admin=True)
+    finally:
+        await pool.close()
+    async with httpx.AsyncClient(base_url=desk.base_url, timeout=30) as client:
+        me = (await client.get("/api/v1/account", headers={"Authorization": f"Bearer {desk.token}"})).json()
+        halted = await client.post(
+            f"/api/v1/admin/accounts/{me['account_id']}/trading-state",
+            json={"state": "reducing", "reason": "desk over its loss budget"},
+            headers={"Authorization": f"Bearer {admin.token}"},
+        )
+        assert halted.status_code == 200, halted.text
+    await page.reload()
+    await expect(state).to_have_text("reducing", timeout=WAIT_MS)
+    await expect(state).to_have_attribute("title", "desk over its loss budget")
+    await expect(state).to_have_class(re.compile(r"\bdown\b"))
 
 
 async def test_sign_out_ends_the_session(desk: Desk) -> None:

@@ -128,6 +128,7 @@ def test_no_limit_means_no_check() -> None:
         ({"max_concentration": "1.5"}, "max_concentration"),
         ({"max_open_orders": "2.5"}, "max_open_orders"),
         ({"fat_finger_pct": "ten"}, "fat_finger_pct"),
+        ({"daily_loss_limit": "-500"}, "daily_loss_limit"),
         ({}, "body"),
     ],
 )
@@ -138,8 +139,11 @@ def test_bad_limits_name_the_field(body: dict[str, object], field: str) -> None:
 
 
 def test_good_limits_parse_to_their_kinds_and_null_clears() -> None:
-    assert parse_limits({"max_open_orders": 5, "max_order_notional": "1000.50", "fat_finger_pct": None}) == {
+    assert parse_limits(
+        {"max_open_orders": 5, "max_order_notional": "1000.50", "fat_finger_pct": None, "daily_loss_limit": "2500"}
+    ) == {
         "max_open_orders": 5,
         "max_order_notional": D("1000.50"),
         "fat_finger_pct": None,
+        "daily_loss_limit": D("2500"),
     }

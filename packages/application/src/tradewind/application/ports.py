@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
@@ -45,6 +45,9 @@ class Exposure:
     trading_state_reason: str | None = None
     #: this account's limits over the platform defaults (``domain.risk.limits``), by name
     limit_overrides: dict[str, Decimal | int] = field(default_factory=dict)
+    #: the account's equity when today's session started (``None``: not taken yet; the first
+    #: check of the session takes it), for the daily loss limit
+    session_start_equity: Decimal | None = None
 
 
 class OrderRepository(Protocol):
@@ -107,6 +110,10 @@ class AccountRepository(Protocol):
         """Write ``event`` to the outbox for ``risk.events`` in this transaction."""
 
     async def limits(self, account_id: uuid.UUID) -> dict[str, Decimal | int]: ...
+
+    async def record_session_start(self, account_id: uuid.UUID, session: date, equity: Decimal) -> None:
+        """Keep the account's equity at the start of ``session`` (once: a second call for the
+        same session changes nothing)."""
 
     async def set_limits(
         self, account_id: uuid.UUID, overrides: Mapping[str, Decimal | int | None], changed_by: str

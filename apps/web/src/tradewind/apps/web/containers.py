@@ -48,6 +48,7 @@ class WebContainer(containers.DeclarativeContainer):
             max_concentration=config.max_concentration,
             max_open_orders=config.max_open_orders,
             fat_finger_pct=config.fat_finger_pct,
+            daily_loss_limit=config.daily_loss_limit,
         ),
     )
     set_limits = providers.Singleton(SetLimits, uow=adapters.uow.provider, risk=risk)

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     max_gross_exposure: Decimal | None = None
     max_open_orders: int | None = 1000
     fat_finger_pct: Decimal | None = Decimal("20")
+    #: no platform default: a loss budget is a per-account decision (``tradewind risk limits``)
+    daily_loss_limit: Decimal | None = None
 
     # per account and web process: order requests per second, and the burst allowed above it
     order_rate_per_second: float = 250.0

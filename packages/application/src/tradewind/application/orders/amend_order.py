@@ -10,7 +10,8 @@ from dataclasses import replace
 
 from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import UnitOfWorkFactory
-from tradewind.application.risk.check import RiskCheck
+from tradewind.application.risk.check import DailyLossBreached, RiskCheck
+from tradewind.application.risk.session import settle_session
 from tradewind.domain.errors import OrderNotFound
 from tradewind.domain.orders.commands import AmendOrder
 from tradewind.domain.orders.order import Order
@@ -33,7 +34,13 @@ class AmendOrderHandler:
             largest = order.at_largest()
             # Only what is still to fill is new risk: the filled part is already a position.
             amended = replace(largest, events=[], filled_qty=0, qty=largest.qty - order.filled_qty)
-            await self._risk.check(amended, replace(exposure, open_orders=others))
+            try:
+                verdict = await self._risk.check(amended, replace(exposure, open_orders=others))
+            except DailyLossBreached as exc:
+                await settle_session(uow, cmd.account_id, exposure, exc.verdict)  # reducing, even so
+                await uow.commit()
+                raise
+            await settle_session(uow, cmd.account_id, exposure, verdict)
             await number_events(uow, order)
             await uow.orders.save(order)
             await uow.commit()

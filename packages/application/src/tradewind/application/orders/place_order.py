@@ -15,7 +15,8 @@ from typing import Literal
 
 from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import UnitOfWorkFactory
-from tradewind.application.risk.check import RiskCheck
+from tradewind.application.risk.check import DailyLossBreached, RiskCheck
+from tradewind.application.risk.session import settle_session
 from tradewind.domain.errors import ClientOrderIdReused, DomainError, RiskRejected
 from tradewind.domain.orders.commands import PlaceOrder
 from tradewind.domain.orders.order import Order
@@ -53,11 +54,17 @@ class PlaceOrderHandler:
                 return Placed(seen, created=False)
             order = Order.submit(cmd)
             refused: RiskDecision | None = None
+            exposure = await uow.orders.exposure(cmd.account_id)
             try:
-                await self._risk.check(order, await uow.orders.exposure(cmd.account_id))
+                verdict = await self._risk.check(order, exposure)
+            except DailyLossBreached as exc:
+                refused = decision(order, "place", exc)
+                await settle_session(uow, cmd.account_id, exposure, exc.verdict)  # reducing, even so
+                await uow.commit()
             except RiskRejected as exc:
                 refused = decision(order, "place", exc)
             else:
+                await settle_session(uow, cmd.account_id, exposure, verdict)
                 await number_events(uow, order)
                 await uow.orders.add(order)
                 await uow.accounts.record_risk_event(decision(order, "place", None))

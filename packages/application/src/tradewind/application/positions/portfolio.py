@@ -121,9 +121,9 @@ class Portfolio:
                 continue
             reserved += remaining * price
         power = cash - reserved
-        trading_state = "active"
+        trading_state, trading_state_reason = "active", None
         if self._ledger is not None:
-            ledger_power, trading_state = await self._ledger_buying_power(account)
+            ledger_power, trading_state, trading_state_reason = await self._ledger_buying_power(account)
             if ledger_power is None:
                 stale = True
             else:
@@ -133,6 +133,7 @@ class Portfolio:
             "account_id": str(account.id),
             "kind": account.kind.value,
             "trading_state": trading_state,
+            "trading_state_reason": trading_state_reason,
             "funding": money_str(account.cash),
             "cash": money_str(cash),
             "equity": money_str(equity),
@@ -148,16 +149,17 @@ class Portfolio:
             "as_of": iso(now),
         }
 
-    async def _ledger_buying_power(self, account: Account) -> tuple[tuple[Decimal, Decimal] | None, str]:
-        """((buying power, reserved for open buys), trading state) from the ledger, as the risk
-        check sees them; ``None`` for the figures when some symbol has no price."""
+    async def _ledger_buying_power(self, account: Account) -> tuple[tuple[Decimal, Decimal] | None, str, str | None]:
+        """((buying power, reserved for open buys), trading state, why) from the ledger, as the
+        risk check sees them; ``None`` for the figures when some symbol has no price."""
         assert self._ledger is not None
         async with self._ledger() as uow:
             exposure = await uow.orders.exposure(account.id)
         symbols = {o.symbol for o in exposure.open_orders} | {s for s, q in exposure.positions.items() if q}
         quotes = await self._quotes(sorted(symbols))
+        state, why = exposure.trading_state.value, exposure.trading_state_reason
         if not symbols <= set(quotes):
-            return None, exposure.trading_state.value
+            return None, state, why
         power = buying_power(
             exposure.kind,
             exposure.cash,
@@ -166,7 +168,7 @@ class Portfolio:
             quotes,
             margin_multiplier=exposure.margin_multiplier,
         )
-        return (power, reserved_for_open_buys(exposure.open_orders, quotes)), exposure.trading_state.value
+        return (power, reserved_for_open_buys(exposure.open_orders, quotes)), state, why
 
     @staticmethod
     def _reference_price(symbol: str, quotes: dict[str, Quote], positions: Sequence[Position]) -> Decimal | None:

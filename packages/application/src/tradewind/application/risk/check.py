@@ -6,16 +6,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 from tradewind.application.ports import Exposure, PriceCache
 from tradewind.application.risk.rules import RiskContext, RiskRule
 from tradewind.domain.clock import utcnow
 from tradewind.domain.errors import RiskRejected, RiskUnavailable
 from tradewind.domain.orders.order import Order
+from tradewind.domain.risk.daily_loss import breach, equity
 from tradewind.domain.risk.limits import RiskLimits
 from tradewind.domain.risk.trading_state import TradingState, reduces_exposure
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskVerdict:
+    """What the check learned besides "yes": the account's equity at current marks (the session
+    start snapshot when none is kept yet) and, when the daily loss limit is crossed, why (the
+    caller moves the account to ``reducing`` in the same transaction)."""
+
+    equity: Decimal
+    daily_loss_breach: str | None = None
+
+
+class DailyLossBreached(RiskRejected):
+    """The daily loss limit is crossed and the order would not reduce the account's positions.
+    Carries the verdict: the refusal still moves the account to ``reducing``."""
+
+    def __init__(self, detail: str, verdict: RiskVerdict) -> None:
+        super().__init__("daily_loss_limit", detail)
+        self.verdict = verdict
 
 
 class RiskCheck:
@@ -34,7 +56,7 @@ class RiskCheck:
             return None
         return (self._limits or RiskLimits()).merged(exposure.limit_overrides)
 
-    async def check(self, order: Order, exposure: Exposure) -> None:
+    async def check(self, order: Order, exposure: Exposure) -> RiskVerdict:
         check_trading_state(order, exposure)  # before anything else: a halted account needs no price
         symbols = sorted({order.symbol, *exposure.positions, *(o.symbol for o in exposure.open_orders)})
         try:
@@ -49,6 +71,7 @@ class RiskCheck:
                 raise RiskRejected("price_missing", f"no current price for {symbol}")
             if quote.is_stale(now):
                 raise RiskRejected("price_stale", f"the price of {symbol} is older than 5 s")
+        limits = self.limits_of(exposure)
         ctx = RiskContext(
             quotes=quotes,
             positions=exposure.positions,
@@ -56,8 +79,15 @@ class RiskCheck:
             cash=exposure.cash,
             kind=exposure.kind,
             margin_multiplier=exposure.margin_multiplier,
-            limits=self.limits_of(exposure),
+            limits=limits,
         )
+        verdict = RiskVerdict(equity(exposure.cash, exposure.positions, quotes))
+        if exposure.trading_state is TradingState.ACTIVE:  # reducing/halted: already refused above
+            why = breach(exposure.session_start_equity, verdict.equity, limits.daily_loss_limit if limits else None)
+            if why is not None:
+                verdict = RiskVerdict(verdict.equity, why)
+                if not reduces_exposure(order, exposure.positions, exposure.open_orders):
+                    raise DailyLossBreached(f"{why}: the account may only reduce its positions", verdict)
         for rule in self._rules:
             try:
                 rule.check(order, ctx)
@@ -66,6 +96,7 @@ class RiskCheck:
             except Exception as exc:
                 log.exception("risk rule crashed", extra={"rule": rule.name})
                 raise RiskUnavailable(rule.name, f"risk rule {rule.name} failed: {exc}") from exc
+        return verdict
 
 
 def check_trading_state(order: Order, exposure: Exposure) -> None:

@@ -33,6 +33,8 @@ class RiskLimits:
     max_open_orders: int | None = None
     #: a limit price more than this many percent through the last price is refused
     fat_finger_pct: Decimal | None = None
+    #: realized + unrealized loss since the session's start; crossing it moves the account to ``reducing``
+    daily_loss_limit: Decimal | None = None
 
     def merged(self, overrides: Mapping[str, Any]) -> RiskLimits:
         return replace(self, **{k: v for k, v in overrides.items() if k in LIMIT_NAMES})

@@ -8,6 +8,7 @@ import asyncio
 import copy
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import Decimal
 from types import TracebackType
 from typing import Self
@@ -16,9 +17,11 @@ from tradewind.adapters.aws.memory.store import MemoryStore, OutboxRow
 from tradewind.application.ports import Exposure
 from tradewind.application.topics import RISK_EVENTS, topics_for
 from tradewind.domain.accounts import Account
+from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
+from tradewind.domain.risk.daily_loss import session_of
 from tradewind.domain.risk.trading_state import TradingState, stricter
 
 Write = Callable[[MemoryStore], None]
@@ -55,7 +58,13 @@ def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
         if state is TradingState.ACTIVE
         else (my_reason if state is mine else platform_reason),
         limit_overrides=dict(store.limits.get(account_id, {})),
+        session_start_equity=_session_start(store, account_id),
     )
+
+
+def _session_start(store: MemoryStore, account_id: uuid.UUID) -> Decimal | None:
+    kept = store.sessions.get(account_id)
+    return kept[1] if kept is not None and kept[0] == session_of(utcnow()) else None
 
 
 class MemoryAccountRepository:
@@ -116,6 +125,14 @@ class MemoryAccountRepository:
             s.outbox.append(OutboxRow(len(s.outbox) + 1, RISK_EVENTS, str(event.account_id), event.event_id, payload))
             s.outbox_keys.add((RISK_EVENTS, event.event_id))
             s.outbox_changed.set()
+
+        self._uow.queue(write)
+
+    async def record_session_start(self, account_id: uuid.UUID, session: date, equity: Decimal) -> None:
+        def write(s: MemoryStore) -> None:
+            kept = s.sessions.get(account_id)
+            if kept is None or kept[0] < session:
+                s.sessions[account_id] = (session, equity)
 
         self._uow.queue(write)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from tradewind.application.ports import OrderLogEntry
@@ -36,6 +37,8 @@ class MemoryStore:
     trading_states: dict[uuid.UUID, tuple[TradingState, str | None]] = field(default_factory=dict)
     platform_state: tuple[TradingState, str | None] = (TradingState.ACTIVE, None)
     limits: dict[uuid.UUID, dict[str, Decimal | int]] = field(default_factory=dict)
+    #: each account's latest session and its start equity (one per account: bounded)
+    sessions: dict[uuid.UUID, tuple[date, Decimal]] = field(default_factory=dict)
     reports: dict[uuid.UUID, dict[str, object]] = field(default_factory=dict)
     outbox: list[OutboxRow] = field(default_factory=list)
     #: (topic, event_id) of every outbox row: unique, as PostgreSQL's outbox_topic_event_id_key

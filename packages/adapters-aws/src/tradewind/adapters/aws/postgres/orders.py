@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
@@ -23,9 +24,11 @@ from tradewind.adapters.aws.postgres.rows import LEDGER_COLUMNS, ledger_values, 
 from tradewind.application.ports import Exposure
 from tradewind.application.topics import RISK_EVENTS, topics_for
 from tradewind.domain.accounts import Account, AccountKind
+from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
+from tradewind.domain.risk.daily_loss import session_of
 from tradewind.domain.risk.limits import limit_value
 from tradewind.domain.risk.trading_state import TradingState, stricter
 
@@ -106,6 +109,15 @@ class PgAccountRepository:
     async def limits(self, account_id: uuid.UUID) -> dict[str, Decimal | int]:
         rows = await self._uow.conn.fetch("SELECT name, value FROM account_limits WHERE account_id = $1", account_id)
         return {r["name"]: limit_value(r["name"], r["value"]) for r in rows}
+
+    async def record_session_start(self, account_id: uuid.UUID, session: date, equity: Decimal) -> None:
+        await self._uow.conn.execute(
+            "INSERT INTO account_sessions (account_id, session_date, start_equity) VALUES ($1, $2, $3)"
+            " ON CONFLICT (account_id, session_date) DO NOTHING",
+            account_id,
+            session,
+            equity,
+        )
 
     async def set_limits(
         self, account_id: uuid.UUID, overrides: Mapping[str, Decimal | int | None], changed_by: str
@@ -221,10 +233,13 @@ class PgOrderRepository:
         totals = await conn.fetch(
             "SELECT a.cash AS funding, a.kind, a.margin_multiplier, a.trading_state, a.trading_state_reason,"
             " ps.trading_state AS platform_state, ps.reason AS platform_reason, p.symbol, p.qty, p.cash,"
-            " (SELECT jsonb_object_agg(l.name, l.value) FROM account_limits l WHERE l.account_id = a.id) AS limits"
+            " (SELECT jsonb_object_agg(l.name, l.value) FROM account_limits l WHERE l.account_id = a.id) AS limits,"
+            " (SELECT s.start_equity FROM account_sessions s WHERE s.account_id = a.id AND s.session_date = $2)"
+            " AS session_start_equity"
             " FROM accounts a LEFT JOIN platform_state ps ON ps.id = 1"
             " LEFT JOIN ledger_positions p ON p.account_id = a.id WHERE a.id = $1",
             account_id,
+            session_of(utcnow()),
         )
         funding = totals[0]["funding"] if totals else Decimal(0)
         positions = {r["symbol"]: int(r["qty"]) for r in totals if r["symbol"] is not None and r["qty"]}
@@ -251,6 +266,7 @@ class PgOrderRepository:
             trading_state=state,
             trading_state_reason=reason if state is not TradingState.ACTIVE else None,
             limit_overrides={k: limit_value(k, v) for k, v in json.loads(head["limits"] or "{}").items()},
+            session_start_equity=head["session_start_equity"],
         )
 
     async def open_orders(self, account_id: uuid.UUID) -> list[Order]:

@@ -6,6 +6,7 @@ prune never holds long locks against the order path.
 * ``venue_reports``: applied and ignored reports older than ``reports_s``, which must exceed any
   redelivery of ``execution.reports`` (Kafka's retention); flagged reports are kept for operators.
   What the venue said survives in ``order.events`` and the audit archive;
+* ``account_sessions``: start-of-session equities older than ``log_s`` (a session needs its own);
 * ``order_event_log``: stream entries older than ``log_s``: a ``Last-Event-ID`` older than that
   resumes from the oldest entry kept (the read model has the current state of every order).
 """
@@ -20,6 +21,8 @@ _QUERIES = {
     " AND sent_at < now() - make_interval(secs => $1) LIMIT $2)",
     "venue_reports": "DELETE FROM venue_reports WHERE report_id IN (SELECT report_id FROM venue_reports"
     " WHERE outcome <> 'flagged' AND received_at < now() - make_interval(secs => $1) LIMIT $2)",
+    "account_sessions": "DELETE FROM account_sessions WHERE (account_id, session_date) IN (SELECT account_id,"
+    " session_date FROM account_sessions WHERE taken_at < now() - make_interval(secs => $1) LIMIT $2)",
     "order_event_log": "DELETE FROM order_event_log WHERE (account_id, seq, part) IN (SELECT account_id, seq, part"
     " FROM order_event_log WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)",
 }
@@ -28,7 +31,13 @@ _QUERIES = {
 class PgRetention:
     def __init__(self, pool: asyncpg.Pool, *, outbox_s: float, reports_s: float, log_s: float) -> None:
         self._pool = pool
-        self._keep = {"outbox": outbox_s, "venue_reports": reports_s, "order_event_log": log_s}
+        # a session's start equity is needed for that session only; kept as long as the log
+        self._keep = {
+            "outbox": outbox_s,
+            "venue_reports": reports_s,
+            "order_event_log": log_s,
+            "account_sessions": log_s,
+        }
 
     async def prune(self) -> dict[str, int]:
         deleted: dict[str, int] = {}

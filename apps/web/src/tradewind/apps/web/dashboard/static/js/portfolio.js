@@ -139,6 +139,7 @@ export class Portfolio {
       if (signed) dd.className = tone(value);
     };
     const a = this.account;
+    this.renderTradingState(a);
     if (!a) {
       for (const f of ["equity", "cash", "buying_power", "unrealized_pl", "realized_pl"]) set(f, null);
       return;
@@ -160,5 +161,17 @@ export class Portfolio {
     set("buying_power", dec(a.buying_power));
     set("unrealized_pl", unrealized, { signed: true });
     set("realized_pl", dec(a.realized_pl), { signed: true });
+  }
+
+  /** active / reducing / halted, and why (set by an admin or the daily loss limit): a trader
+   * who is refused should see the reason before the next order, not only in the refusal. */
+  renderTradingState(a) {
+    const dd = this.strip.querySelector('[data-field="trading_state"]');
+    if (!dd) return;
+    const state = a ? a.trading_state : null;
+    dd.textContent = state || "—";
+    dd.dataset.state = state || "";
+    dd.className = state && state !== "active" ? "down" : "";
+    dd.title = a && a.trading_state_reason ? a.trading_state_reason : "";
   }
 }
