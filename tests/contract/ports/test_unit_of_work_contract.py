@@ -397,6 +397,18 @@ async def test_the_session_start_equity_is_kept_once_per_session_and_read_with_t
         assert (await uow.orders.exposure(account.id)).session_start_equity == D("1000.25")
 
 
+async def test_with_positions_lists_the_accounts_holding_a_non_zero_position(twins: OrderTwins) -> None:
+    holder, flat, cash_only = [await open_account(twins, cash="1000") for _ in range(3)]
+    async with twins.uow() as uow:
+        for account, qty in ((holder, 5), (flat, 5), (flat, -5)):
+            await uow.accounts.lock(account.id)
+            await uow.orders.book_fill(account.id, "AAPL", qty, D("-1") * qty)
+        await uow.commit()
+    async with twins.uow() as uow:
+        listed = set(await uow.accounts.with_positions())
+    assert holder.id in listed and flat.id not in listed and cash_only.id not in listed
+
+
 async def test_next_seq_is_gap_free_per_account_and_rolled_back_with_the_transaction(twins: OrderTwins) -> None:
     account = await open_account(twins)
     other = await open_account(twins)

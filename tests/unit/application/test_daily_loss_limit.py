@@ -23,7 +23,7 @@ from tradewind.application.orders.ledger import OrderLedger
 from tradewind.application.orders.place_order import PlaceOrderHandler
 from tradewind.application.risk.check import RiskCheck
 from tradewind.application.risk.rules import BuyingPower
-from tradewind.application.risk.session import DAILY_LOSS_ACTOR
+from tradewind.application.risk.session import DAILY_LOSS_ACTOR, SessionSweep
 from tradewind.application.topics import RISK_EVENTS
 from tradewind.domain.clock import utcnow
 from tradewind.domain.errors import RiskRejected
@@ -195,3 +195,38 @@ def test_breach_is_strictly_above_the_limit_and_needs_a_start_and_a_limit() -> N
     assert breach(None, D("0"), D("10")) is None
     assert breach(D("100"), D("0"), None) is None
     assert breach(D("100"), D("150"), D("0")) is None  # up on the day
+
+
+# -- the worker's sweep: accounts that hold positions and place no order ---------------------------
+
+
+async def test_the_sweep_moves_an_idle_account_whose_loss_crossed_the_limit(desk: Desk) -> None:
+    await holding_100_aapl(desk)
+    sweep = SessionSweep(desk.uow, desk.prices, D("1000"))
+    await desk.mark("90")  # lost exactly the limit: nothing happens
+    assert (await sweep()).moved_to_reducing == 0 and desk.state()[0] is TradingState.ACTIVE
+    await desk.mark("89.99")
+    result = await sweep()
+    assert result.moved_to_reducing == 1
+    state, why = desk.state()
+    assert state is TradingState.REDUCING and why is not None and "lost 1001.00" in why
+    assert (await sweep()).moved_to_reducing == 0  # once
+    assert len(desk.state_changes()) == 1
+
+
+async def test_the_sweep_takes_the_start_of_an_account_that_has_not_traded_this_session(desk: Desk) -> None:
+    await holding_100_aapl(desk)
+    del desk.store.sessions[desk.account_id]  # a new session: nothing kept yet
+    await desk.mark("95")
+    result = await SessionSweep(desk.uow, desk.prices, None)()
+    assert result.starts_taken == 1
+    assert desk.store.sessions[desk.account_id] == (session_of(utcnow()), D("99500"))  # 90,000 + 100 x 95
+
+
+async def test_the_sweep_never_guesses_an_equity_without_a_fresh_price(desk: Desk) -> None:
+    await holding_100_aapl(desk)
+    del desk.store.sessions[desk.account_id]
+    await desk.prices.put(Quote("AAPL", D("50"), D("50.02"), D("50.01"), utcnow() - timedelta(minutes=5)))
+    result = await SessionSweep(desk.uow, desk.prices, D("1"))()
+    assert (result.skipped_unpriced, result.starts_taken, result.moved_to_reducing) == (1, 0, 0)
+    assert desk.account_id not in desk.store.sessions and desk.state()[0] is TradingState.ACTIVE

@@ -106,6 +106,10 @@ class AccountRepository(Protocol):
         """Accounts that have open orders (what a platform-wide halt must sweep)."""
         ...
 
+    async def with_positions(self) -> list[uuid.UUID]:
+        """Accounts holding a non-zero position in the ledger (whose equity moves with prices)."""
+        ...
+
     async def record_risk_event(self, event: Event) -> None:
         """Write ``event`` to the outbox for ``risk.events`` in this transaction."""
 

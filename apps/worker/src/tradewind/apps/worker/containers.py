@@ -9,6 +9,7 @@ from tradewind.application.orders.ledger import OrderLedger
 from tradewind.application.outbox_relay import OutboxRelay
 from tradewind.application.positions.service import PositionService
 from tradewind.application.projections.order_projection import OrderProjection
+from tradewind.application.risk.session import SessionSweep
 
 
 class WorkerContainer(containers.DeclarativeContainer):
@@ -17,6 +18,9 @@ class WorkerContainer(containers.DeclarativeContainer):
 
     relay = providers.Singleton(OutboxRelay, store=adapters.outbox, publisher=adapters.publisher)
     ledger = providers.Singleton(OrderLedger, uow=adapters.uow.provider)
+    session_sweep = providers.Singleton(
+        SessionSweep, uow=adapters.uow.provider, prices=adapters.prices, default_limit=config.daily_loss_limit
+    )
     order_projection = providers.Singleton(OrderProjection, read_model=adapters.read_model, notifier=adapters.notifier)
     position_service = providers.Singleton(
         PositionService,

@@ -114,6 +114,8 @@ class WorkerProcess:
         self._tasks.append(asyncio.create_task(self.archiver.run(self._stop), name="audit-archiver"))  # stop flushes
         pruner = RetentionLoop(self.adapters.retention(), interval=self.settings.retention_interval_s)
         self._tasks.insert(1, asyncio.create_task(pruner.run(self._stop), name="retention"))
+        sweep = self.container.session_sweep().run(self._stop, interval=self.settings.session_sweep_s)
+        self._tasks.insert(2, asyncio.create_task(sweep, name="session-sweep"))
         await self.market.start()
         if self._health is not None:
             await self._health.start()

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     fat_finger_pct: Decimal | None = Decimal("20")
     #: no platform default: a loss budget is a per-account decision (``tradewind risk limits``)
     daily_loss_limit: Decimal | None = None
+    #: how often the worker takes session starts and checks the daily loss of accounts that hold positions
+    session_sweep_s: float = 60.0
 
     # per account and web process: order requests per second, and the burst allowed above it
     order_rate_per_second: float = 250.0

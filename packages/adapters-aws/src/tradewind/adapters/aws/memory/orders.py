@@ -136,6 +136,9 @@ class MemoryAccountRepository:
 
         self._uow.queue(write)
 
+    async def with_positions(self) -> list[uuid.UUID]:
+        return sorted({holder for (holder, _), (qty, _) in self._uow.store.positions.items() if qty})
+
     async def limits(self, account_id: uuid.UUID) -> dict[str, Decimal | int]:
         return dict(self._uow.store.limits.get(account_id, {}))
 

@@ -97,6 +97,10 @@ class PgAccountRepository:
         rows = await self._uow.conn.fetch("SELECT DISTINCT account_id FROM open_orders")
         return [r["account_id"] for r in rows]
 
+    async def with_positions(self) -> list[uuid.UUID]:
+        rows = await self._uow.conn.fetch("SELECT DISTINCT account_id FROM ledger_positions WHERE qty <> 0")
+        return [r["account_id"] for r in rows]
+
     async def record_risk_event(self, event: Event) -> None:
         await self._uow.conn.execute(
             "INSERT INTO outbox (topic, key, event_id, payload) VALUES ($1, $2, $3, $4)",
