@@ -475,6 +475,21 @@ async def test_an_amend_that_breaches_a_limit_is_rejected_and_writes_nothing(des
     assert (row.status, row.qty, row.pending_qty) == (OrderStatus.ACCEPTED, 100, None)
 
 
+async def test_an_amends_risk_decision_is_recorded_accepted_or_refused(desk: Desk) -> None:
+    placed = await desk.place(qty=100, type="limit", limit_price="100")
+    await desk.ack(placed.order)
+    await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=150))
+    await desk.report(placed.order, ReportKind.REPLACED, order_qty=150, leaves_qty=150)
+    with pytest.raises(RiskRejected):
+        await AmendOrderHandler(desk.uow, desk.risk())(AmendOrder(desk.account_id, placed.order.id, qty=300))
+    amends = [r for r in risk_rows(desk.store) if r.get("action") == "amend"]
+    assert [(r["accepted"], r["rule"], r["order_id"]) for r in amends] == [
+        (True, None, str(placed.order.id)),
+        (False, "max_concentration", str(placed.order.id)),
+    ]
+    assert "exposure would be" in amends[1]["detail"]
+
+
 async def test_every_risk_decision_is_recorded_accepted_or_refused(desk: Desk) -> None:
     desk.rules = [MaxOrderNotional(Decimal("5000"))]
     placed = await desk.place(qty=10)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tradewind.application.orders.place_order import decision, record_refusal
 from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import UnitOfWorkFactory
 from tradewind.application.risk.check import DailyLossBreached, RiskCheck
 from tradewind.application.risk.session import settle_session
-from tradewind.domain.errors import OrderNotFound
+from tradewind.domain.errors import OrderNotFound, RiskRejected
 from tradewind.domain.orders.commands import AmendOrder
 from tradewind.domain.orders.order import Order
+from tradewind.domain.risk.events import RiskDecision
 
 
 class AmendOrderHandler:
@@ -23,6 +25,9 @@ class AmendOrderHandler:
         self._risk = risk
 
     async def __call__(self, cmd: AmendOrder) -> Order:
+        """Every risk verdict on an amend is a ``risk.decision`` record, as for a new order: the
+        accepted one in the amend's transaction, a refusal in one of its own."""
+        refused: RiskDecision | None = None
         async with self._uow() as uow:
             await uow.accounts.lock(cmd.account_id)
             order = await uow.orders.get(cmd.account_id, cmd.order_id)
@@ -37,11 +42,18 @@ class AmendOrderHandler:
             try:
                 verdict = await self._risk.check(amended, replace(exposure, open_orders=others))
             except DailyLossBreached as exc:
+                refused = decision(order, "amend", exc)
                 await settle_session(uow, cmd.account_id, exposure, exc.verdict)  # reducing, even so
                 await uow.commit()
-                raise
-            await settle_session(uow, cmd.account_id, exposure, verdict)
-            await number_events(uow, order)
-            await uow.orders.save(order)
-            await uow.commit()
+            except RiskRejected as exc:
+                refused = decision(order, "amend", exc)
+            else:
+                await settle_session(uow, cmd.account_id, exposure, verdict)
+                await number_events(uow, order)
+                await uow.orders.save(order)
+                await uow.accounts.record_risk_event(decision(order, "amend", None))
+                await uow.commit()
+        if refused is not None:
+            await record_refusal(self._uow, refused)
+            raise RiskRejected(refused.rule or "", refused.detail or "")
         return order
