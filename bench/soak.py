@@ -456,6 +456,8 @@ async def soak(args: argparse.Namespace, base: str, env: dict[str, str]) -> list
                 "loadgen_loop_lag_p99_ms": round(pct(loop_lag, 0.99) * 1000, 1),
                 "sse_connected": load.sse_connected,
                 "sse_errors": load.sse_errors,
+                # the machine is shared (2 cores, other work on it): the load beside the numbers
+                "loadavg_1m": round(os.getloadavg()[0], 2),
             }
             rows.append(row)
             await asyncio.to_thread(write_csv, out, rows)  # rewritten whole: a group may appear late
