@@ -299,7 +299,7 @@ def _number(value: Any) -> bool:
 
 
 def svg_plot(rows: list[dict[str, Any]], path: Path) -> None:
-    """Four panels (RSS per process, consumer lag, ack p99, quote age p99) as polylines."""
+    """Five panels (RSS per process, consumer lag, ack p99, quote age p99, load average) as polylines."""
     if len(rows) < 2:
         return
     width, panel_h, left, gap = 900, 200, 70, 40
@@ -312,6 +312,7 @@ def svg_plot(rows: list[dict[str, Any]], path: Path) -> None:
         ("Kafka consumer lag (messages)", lag_cols),
         ("order ack p99 (ms)", ["ack_p99_ms"]),
         ("SSE quote age p99 (ms)", ["quote_age_p99_ms"]),
+        ("machine load average, 1 min (2 cores, shared)", ["loadavg_1m"]),
     ]
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
     out = [
@@ -391,7 +392,7 @@ def summary(rows: list[dict[str, Any]], warmup: int, window: int) -> list[str]:
     zero = sum(1 for r in settled if all(r.get(c, 0) == 0 for c in lag_cols))
     lines.append(f"consumer lag: zero at {zero} of {len(settled)} samples after warm-up")
     first, last = rows[:window], rows[-window:]
-    for col in ("ack_p99_ms", "quote_age_p99_ms"):
+    for col in ("ack_p50_ms", "ack_p99_ms", "quote_age_p50_ms", "quote_age_p99_ms", "orders_sent", "loadavg_1m"):
         a_values = [float(r[col]) for r in first if _number(r.get(col))]
         b_values = [float(r[col]) for r in last if _number(r.get(col))]
         if not a_values or not b_values:
@@ -456,6 +457,8 @@ async def soak(args: argparse.Namespace, base: str, env: dict[str, str]) -> list
                 "loadgen_loop_lag_p99_ms": round(pct(loop_lag, 0.99) * 1000, 1),
                 "sse_connected": load.sse_connected,
                 "sse_errors": load.sse_errors,
+                # the machine is shared (2 cores, other work on it): the load beside the numbers
+                "loadavg_1m": round(os.getloadavg()[0], 2),
             }
             rows.append(row)
             await asyncio.to_thread(write_csv, out, rows)  # rewritten whole: a group may appear late
@@ -511,7 +514,7 @@ def report(rows: list[dict[str, Any]], svg: Path, args: argparse.Namespace) -> N
         print("no samples")
         return
     svg_plot(rows, svg)
-    png = png_from_svg(svg, 4 * 240 + 20)
+    png = png_from_svg(svg, 5 * 240 + 20)
     print(f"csv: {svg.with_suffix('.csv')}\nplot: {svg}" + (f" and {png}" if png else ""))
     for line in summary(rows, int(args.warmup), args.window):
         print(line)

@@ -25,7 +25,9 @@ def free_port() -> int:
 
 @contextmanager
 def running_stack(extra_env: dict[str, str], log_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    web, worker, gateway = free_port(), free_port(), free_port()
+    # BENCH_PORTS="web,worker,gateway" pins them (a shared machine hands out port ranges); else free ones
+    pinned = [int(p) for p in os.environ.get("BENCH_PORTS", "").split(",") if p]
+    web, worker, gateway = pinned if len(pinned) == 3 else (free_port(), free_port(), free_port())
     env = {
         **os.environ,
         "TRADEWIND_PROFILE": "local",

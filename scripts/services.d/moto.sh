@@ -1,11 +1,14 @@
 # shellcheck shell=bash disable=SC2034  # settings read by scripts/services
 # moto server (DynamoDB, S3) from the project's venv; state is in memory only. Kinesis: kinesalite.sh.
+# Started through moto_serve.py: moto less its dashboard's record of every object it ever made (that
+# record grew ~4 KB per DynamoDB PutItem, without bound) and less its per-request log lines.
 
 MOTO_PORT=${TRADEWIND_MOTO_PORT:-5050}
 MOTO_DIR=$LOCAL/moto
 MOTO_PID=$MOTO_DIR/moto.pid
 MOTO_LOG=$MOTO_DIR/moto.log
 MOTO_BIN=$ROOT/.venv/bin/moto_server
+MOTO_SERVE=$SERVICES_D/moto_serve.py
 moto_deadline=60
 
 moto_port()  { echo "$MOTO_PORT"; }
@@ -13,7 +16,7 @@ moto_ports() { echo "$MOTO_PORT"; }
 moto_needs() { echo ""; }                   # python comes from the venv; uv is handled below
 moto_logs()  { echo "$MOTO_LOG $MOTO_DIR/uv-sync.log"; }
 
-moto_pid() { pid_from "$MOTO_PID" moto_server; }
+moto_pid() { pid_from "$MOTO_PID" "$MOTO_SERVE"; }
 moto_alive() { moto_pid >/dev/null; }
 
 # HTTP GET /moto-api/ over bash's /dev/tcp (curl may be missing; no proxy involved).
@@ -41,7 +44,7 @@ moto_prepare() {
 }
 
 moto_start() {
-  launch "$MOTO_PID" "$MOTO_LOG" "$MOTO_BIN" -H "$HOST" -p "$MOTO_PORT"
+  launch "$MOTO_PID" "$MOTO_LOG" "$ROOT/.venv/bin/python" "$MOTO_SERVE" -H "$HOST" -p "$MOTO_PORT"
 }
 
-moto_stop() { term_then_kill "$MOTO_PID" "$1" moto_server 20; }
+moto_stop() { term_then_kill "$MOTO_PID" "$1" "$MOTO_SERVE" 20; }

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -111,3 +112,38 @@ async def test_kinesis_put_then_get_records(services: Settings, eventually: Even
             assert [(r["Data"], r["PartitionKey"]) for r in got] == [(data, "AAPL")]
         finally:
             await kinesis.delete_stream(StreamName=stream)
+
+
+async def test_moto_keeps_no_copy_of_overwritten_items(services: Settings) -> None:
+    """moto's dashboard records every model object it ever made, so each PutItem's Item stayed in
+    memory for good (~4 KB per fill of the positions view); scripts/services starts moto without
+    that record (scripts/services.d/moto_serve.py). Fifty overwrites of one key: one item in the
+    table, none in the dashboard's record."""
+    table = unique("table")
+    async with aws_session(services).client("dynamodb", endpoint_url=services.aws_endpoint_url) as ddb:
+        await ddb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        try:
+            for version in range(1, 51):
+                await ddb.put_item(
+                    TableName=table,
+                    Item={"pk": {"S": "account-1#AAPL"}, "version": {"N": str(version)}},
+                    **(
+                        {"ConditionExpression": "attribute_not_exists(pk)"}
+                        if version == 1
+                        else {
+                            "ConditionExpression": "version = :v",
+                            "ExpressionAttributeValues": {":v": {"N": str(version - 1)}},
+                        }
+                    ),
+                )
+            assert (await ddb.scan(TableName=table, Select="COUNT"))["Count"] == 1
+            async with httpx.AsyncClient(base_url=str(services.aws_endpoint_url), timeout=10) as http:
+                tracked = (await http.get("/moto-api/data.json")).raise_for_status().json()
+            assert tracked["dynamodb"]["Item"] == []
+        finally:
+            await ddb.delete_table(TableName=table)
