@@ -80,6 +80,15 @@ def gateway() -> None:
 
 
 @app.command()
+def venue() -> None:
+    """Run the paper venue: matching engine + durable book behind a FIX 4.4 acceptor (local profile)."""
+    from tradewind.apps.venue.main import serve as serve_venue
+
+    configure_logging()
+    asyncio.run(serve_venue(_settings()))
+
+
+@app.command()
 def status() -> None:
     """Readiness of the three processes, probed on their health ports."""
     settings = _settings()
