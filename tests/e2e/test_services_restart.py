@@ -98,6 +98,8 @@ def clone() -> Iterator[Clone]:
         "TRADEWIND_KAFKA_CONTROLLER_PORT": str(free_port()),
         "TRADEWIND_MOTO_PORT": str(free_port()),
         "TRADEWIND_KINESIS_PORT": str(free_port()),
+        "TRADEWIND_VENUE_PORT": str(free_port()),  # scripts/services starts the venue too
+        "TRADEWIND_VENUE_HEALTH_PORT": str(free_port()),
         "TRADEWIND_WEB_PORT": str(free_port()),
         "TRADEWIND_WORKER_HEALTH_PORT": str(free_port()),
         "TRADEWIND_GATEWAY_HEALTH_PORT": str(free_port()),

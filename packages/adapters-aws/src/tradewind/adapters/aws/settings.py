@@ -126,6 +126,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _local_aws_endpoint(self) -> Settings:
+        if self.profile == "memory":
+            self.broker = "paper"  # one process, no venue: the demo's broker is in process
         if self.profile != "aws":
             if self.aws_endpoint_url is None:
                 self.aws_endpoint_url = f"http://127.0.0.1:{self.moto_port}"
