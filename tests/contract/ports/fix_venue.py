@@ -144,6 +144,9 @@ class VenueProcess:
     def quotes(self) -> dict[str, dict[str, str]]:
         return dict(self._get("/quotes").get("quotes", {}))
 
+    def gateway_logged_on(self) -> bool:
+        return bool(self._get("/fix").get("logged_on"))
+
     def session_day(self) -> str | None:
         value = self._get("/quotes").get("session_day")
         return None if value is None else str(value)

@@ -10,7 +10,7 @@ while the venue was down closes the session at the first announcement after its 
 
 Before Redis or the market data is up the venue waits (the subscription retries, market orders
 wait for their first quote); ``/readyz`` on ``TRADEWIND_VENUE_HEALTH_PORT`` says which.
-``/quotes`` shows the touch the venue works against.
+``/quotes`` shows the touch the venue works against, ``/fix`` whether the gateway is logged on.
 """
 
 from __future__ import annotations
@@ -50,7 +50,12 @@ class VenueProcess:
         self.sessions_closed = 0
         self._closing: asyncio.Lock | None = None
         self._health = (
-            HealthServer(settings.web_host, settings.venue_health_port, self.readiness, {"/quotes": self.quote_table})
+            HealthServer(
+                settings.web_host,
+                settings.venue_health_port,
+                self.readiness,
+                {"/quotes": self.quote_table, "/fix": self.fix_session},
+            )
             if health
             else None
         )
@@ -69,6 +74,9 @@ class VenueProcess:
                 s: {"bid": str(q.bid), "ask": str(q.ask), "ts": q.ts.isoformat()} for s, q in self.quotes.items()
             },
         }
+
+    async def fix_session(self) -> dict[str, Any]:
+        return {"logged_on": self.venue.logged_on, "logons": self.venue.logons}
 
     async def on_update(self, message: dict[str, Any]) -> None:
         kind, data = message.get("kind"), message.get("data")

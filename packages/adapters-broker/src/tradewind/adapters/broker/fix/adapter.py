@@ -108,6 +108,7 @@ class FixBroker:
         self._ids = itertools.count(1)
         self._run_id = uuid.uuid4().hex[:8]  # request ids unique across restarts of this process
         self.logons = 0  # how many times the session logged on (a reconnect adds one)
+        self.resent = 0  # order messages that came again by a resend (PossDupFlag=Y)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -244,6 +245,8 @@ class FixBroker:
 
     def _from_venue(self, msg: fix.Message) -> None:
         kind = m.msg_type(msg)
+        if msg.getHeader().isSetField(m.POSS_DUP_FLAG) and msg.getHeader().getField(m.POSS_DUP_FLAG) == "Y":
+            self.resent += 1  # the ledger applies each report once by its exec id
         if kind == m.ORDER_CANCEL_REJECT:
             self._answer(m.need(msg, m.CL_ORD_ID), msg)
             return

@@ -42,9 +42,11 @@ class _Acceptor(fix.Application):  # type: ignore[misc]  # QuickFIX's SWIG class
 
     def onLogon(self, sessionID: Any) -> None:
         self._venue.logons += 1
+        self._venue.logged_on = True
         log.info("gateway logged on", extra={"session": sessionID.toString()})
 
     def onLogout(self, sessionID: Any) -> None:
+        self._venue.logged_on = False
         log.info("gateway logged out", extra={"session": sessionID.toString()})
 
     def toAdmin(self, message: Any, sessionID: Any) -> None:
@@ -76,6 +78,7 @@ class FixVenue:
         self._worker: threading.Thread | None = None
         self._acceptor: Any = None
         self.logons = 0
+        self.logged_on = False  # a bool written by QuickFIX's thread, read by anyone
         self.rejected_messages = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
