@@ -53,6 +53,7 @@ def _common(endpoint: FixEndpoint) -> list[str]:
         "ResetOnDisconnect=N",
         "PersistMessages=Y",
         "ValidateUserDefinedFields=N",
+        "SocketNodelay=Y",  # no Nagle: an ack and its fill go out as two small writes
         f"HeartBtInt={endpoint.heartbeat_s}",
     ]
 
