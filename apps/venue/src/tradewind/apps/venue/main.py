@@ -42,7 +42,12 @@ class VenueProcess:
         self.settings = settings
         state = Path(settings.venue_dir)
         journal = VenueJournal(state / "book.sqlite3", retention=timedelta(days=settings.venue_retention_days))
-        self.venue = FixVenue(FixEndpoint(host=settings.venue_host, port=settings.venue_port), state, journal=journal)
+        self.venue = FixVenue(
+            FixEndpoint(host=settings.venue_host, port=settings.venue_port),
+            state,
+            journal=journal,
+            liquidity=settings.venue_liquidity,
+        )
         self._redis = Redis.from_url(settings.redis_url, decode_responses=False)
         self._listener = RedisUpdateListener(self._redis, settings.venue_quotes_channel)
         self.quotes: dict[str, Quote] = {}

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     #: final orders stay in the venue's book this long (redelivered submits stay idempotent)
     venue_retention_days: float = 7.0
     venue_request_timeout: float = 5.0
+    #: shares the venue finds at each side of the touch per quote (None: unlimited), so that a
+    #: large order fills in parts over several quotes
+    venue_liquidity: int | None = None
     #: the Redis channel the venue takes quotes and session announcements from (the live one)
     venue_quotes_channel: str = "tradewind:updates"
 

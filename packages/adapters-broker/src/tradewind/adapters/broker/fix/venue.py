@@ -67,12 +67,19 @@ class FixVenue:
     QuickFIX before a crash, and opens the acceptor; ``on_quote`` and ``close_session`` are the
     market's side (thread-safe)."""
 
-    def __init__(self, endpoint: FixEndpoint, state_dir: Path, *, journal: VenueJournal | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: FixEndpoint,
+        state_dir: Path,
+        *,
+        journal: VenueJournal | None = None,
+        liquidity: int | None = None,
+    ) -> None:
         self._endpoint = endpoint
         self._state_dir = state_dir
         self.journal = journal or VenueJournal(state_dir / "book.sqlite3")
         self._session = session_id(endpoint, acceptor=True)
-        self.broker = PaperBroker(journal=self.journal)
+        self.broker = PaperBroker(journal=self.journal, liquidity=liquidity)
         self.broker.register_callback(self._send_report)
         self._inbox: queue.Queue[fix.Message | object] = queue.Queue()
         self._worker: threading.Thread | None = None
