@@ -38,7 +38,11 @@ SESSION_DAY = "session_day"
 
 
 class VenueProcess:
-    def __init__(self, settings: Settings, *, health: bool = True) -> None:
+    """``updates``: where quotes and session announcements come from; by default a Redis
+    subscription to ``TRADEWIND_VENUE_QUOTES_CHANNEL``; ``tradewind demo --venue`` passes its
+    in-memory notifier (same messages)."""
+
+    def __init__(self, settings: Settings, *, health: bool = True, updates: Any | None = None) -> None:
         self.settings = settings
         state = Path(settings.venue_dir)
         journal = VenueJournal(state / "book.sqlite3", retention=timedelta(days=settings.venue_retention_days))
@@ -48,12 +52,13 @@ class VenueProcess:
             journal=journal,
             liquidity=settings.venue_liquidity,
         )
-        self._redis = Redis.from_url(settings.redis_url, decode_responses=False)
-        self._listener = RedisUpdateListener(self._redis, settings.venue_quotes_channel)
+        self._redis = Redis.from_url(settings.redis_url, decode_responses=False) if updates is None else None
+        self._listener: Any = updates or RedisUpdateListener(self._redis, settings.venue_quotes_channel)
         self.quotes: dict[str, Quote] = {}
         self.session_day = journal.get_meta(SESSION_DAY)
         self.sessions_closed = 0
         self._closing: asyncio.Lock | None = None
+        self._unlisten: Any = lambda: None
         self._health = (
             HealthServer(
                 settings.web_host,
@@ -68,9 +73,13 @@ class VenueProcess:
     async def readiness(self) -> dict[str, Any]:
         return {
             "fix": "ok",
-            "prices": "ok" if self._listener.ready.is_set() else "waiting",
+            "prices": "ok" if self._subscribed() else "waiting",
             "quotes": "ok" if self.quotes else "waiting",
         }
+
+    def _subscribed(self) -> bool:
+        ready = getattr(self._listener, "ready", None)  # an in-process notifier is always on
+        return ready is None or bool(ready.is_set())
 
     async def quote_table(self) -> dict[str, Any]:
         return {
@@ -112,11 +121,12 @@ class VenueProcess:
     async def start(self) -> None:
         self._closing = asyncio.Lock()
         await asyncio.to_thread(self.venue.start)
-        self._listener.listen(self.on_update)
-        try:
-            await self._listener.start()
-        except TimeoutError:  # Redis not up yet: the subscription keeps retrying
-            log.warning("no market data yet (Redis); the venue waits for prices")
+        self._unlisten = self._listener.listen(self.on_update)
+        if hasattr(self._listener, "start"):
+            try:
+                await self._listener.start()
+            except TimeoutError:  # Redis not up yet: the subscription keeps retrying
+                log.warning("no market data yet (Redis); the venue waits for prices")
         if self._health is not None:
             await self._health.start()
         log.info("venue ready", extra={"port": self.settings.venue_port})
@@ -124,9 +134,12 @@ class VenueProcess:
     async def stop(self) -> None:
         if self._health is not None:
             await self._health.stop()
-        await self._listener.stop()
+        self._unlisten()
+        if hasattr(self._listener, "stop"):
+            await self._listener.stop()
         await asyncio.to_thread(self.venue.stop)
-        await self._redis.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
 
 
 async def serve(settings: Settings) -> None:
