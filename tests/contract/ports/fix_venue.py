@@ -82,7 +82,7 @@ class VenueProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen([TRADEWIND, "venue"], env=self.env(), stdout=out, stderr=subprocess.STDOUT)
-        wait_until(self._ready, "the venue's /readyz (FIX up, subscribed to prices)")
+        wait_until(self._ready, "the venue's /readyz (FIX up, subscribed to prices)", timeout=90)
 
     def _ready(self) -> bool:
         assert self.proc is not None
@@ -157,8 +157,12 @@ class VenueProcess:
         wait_until(lambda: self.session_day() == day, f"the venue to be in session {day}")
 
 
-def fix_broker(venue: VenueProcess, store: Path, **options: Any) -> FixBroker:
+def fix_broker(venue: VenueProcess, store: Path, *callbacks: Callable[..., None], **options: Any) -> FixBroker:
+    """A started adapter; ``callbacks`` are registered before it logs on, as the BrokerGateway
+    does, so that nothing resent right at the logon is missed."""
     broker = FixBroker(venue.endpoint, store, **options)
+    for callback in callbacks:
+        broker.register_callback(callback)
     broker.start()
     wait_until(lambda: broker.logged_on, "the FIX logon")
     return broker
