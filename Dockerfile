@@ -10,7 +10,9 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PYTHON_PREFERENCE=only-system \
     UV_PROJECT_ENVIRONMENT=/app/.venv
-RUN pip install --no-cache-dir "uv==0.13.9"
+# g++ and make: quickfix (the FIX engine of the broker adapter) is an sdist, compiled here once per lock
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir "uv==0.13.9"
 WORKDIR /src
 # 1. dependencies only, from the lock: a layer that changes only when uv.lock does. uv needs every
 #    workspace member's pyproject.toml to read the lock, so all of them are copied here.
@@ -23,6 +25,7 @@ COPY packages/client/pyproject.toml packages/client/
 COPY apps/web/pyproject.toml apps/web/
 COPY apps/worker/pyproject.toml apps/worker/
 COPY apps/gateway/pyproject.toml apps/gateway/
+COPY apps/venue/pyproject.toml apps/venue/
 COPY apps/cli/pyproject.toml apps/cli/
 COPY infra/pyproject.toml infra/
 RUN uv sync --frozen --no-dev --package tradewind-cli --no-install-workspace

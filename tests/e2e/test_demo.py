@@ -1,5 +1,6 @@
 """`tradewind demo` as a newcomer runs it: one process, memory profile, a market order from the
-API fills within a second at a real-history quote."""
+API fills within a second at a real-history quote; the same with ``--venue`` (the paper venue in
+the process, reached over FIX 4.4 on loopback)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from .conftest import free_port
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 
 
-async def test_the_demo_fills_a_market_order(eventually: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [[], ["--venue"]], ids=["paper", "venue"])
+async def test_the_demo_fills_a_market_order(eventually: Any, tmp_path: Path, flags: list[str]) -> None:
     port = free_port()
     log = tmp_path / "demo.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEWIND_")}
+    env["TRADEWIND_VENUE_PORT"] = str(free_port())  # not the local stack's venue
     proc = subprocess.Popen(
-        [TRADEWIND, "demo", "--port", str(port)], stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env
+        [TRADEWIND, "demo", "--port", str(port), *flags], stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env
     )
     base = f"http://127.0.0.1:{port}"
     try:

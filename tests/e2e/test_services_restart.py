@@ -98,6 +98,8 @@ def clone() -> Iterator[Clone]:
         "TRADEWIND_KAFKA_CONTROLLER_PORT": str(free_port()),
         "TRADEWIND_MOTO_PORT": str(free_port()),
         "TRADEWIND_KINESIS_PORT": str(free_port()),
+        "TRADEWIND_VENUE_PORT": str(free_port()),  # scripts/services starts the venue too
+        "TRADEWIND_VENUE_HEALTH_PORT": str(free_port()),
         "TRADEWIND_WEB_PORT": str(free_port()),
         "TRADEWIND_WORKER_HEALTH_PORT": str(free_port()),
         "TRADEWIND_GATEWAY_HEALTH_PORT": str(free_port()),
@@ -133,6 +135,7 @@ def market_order_fills(web: str, token: str) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.timeout(600)  # two whole stacks (now with the venue) on a shared 2-core machine: 357 s at load 20
 def test_services_down_then_up_brings_back_a_working_platform(clone: Clone) -> None:
     run("scripts/services", "up", cwd=clone.root, env=clone.env)
     clone.tradewind("infra", "init")

@@ -7,6 +7,8 @@ shared by the three processes in ``local``.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from typing import Any
 
 import typer
@@ -18,6 +20,7 @@ from tradewind.application.accounts.users import CreateUser
 from tradewind.apps.cli.market import print_watchlist, wait_for_quotes
 from tradewind.apps.gateway.main import GatewayProcess
 from tradewind.apps.gateway.main import build_container as gateway_container
+from tradewind.apps.venue.main import VenueProcess
 from tradewind.apps.web.main import build_app
 from tradewind.apps.worker.main import WorkerProcess
 from tradewind.apps.worker.main import build_container as worker_container
@@ -26,9 +29,13 @@ from tradewind.domain.instruments import DEFAULT_WATCHLIST
 DEMO_TOKEN = "demo-token"
 
 
-async def start_platform(settings: Settings) -> tuple[Any, WorkerProcess, GatewayProcess, str]:
-    adapters: Any = build_adapters(settings)
+async def start_platform(
+    settings: Settings, venue: VenueProcess | None = None, adapters: Any | None = None
+) -> tuple[Any, WorkerProcess, GatewayProcess, str]:
+    adapters = adapters or build_adapters(settings)
     created = await CreateUser(adapters.uow)("demo", "100000", token=DEMO_TOKEN)
+    if venue is not None:
+        await venue.start()  # before the gateway, whose FIX adapter logs on to it
     worker = WorkerProcess(worker_container(settings, adapters), settings, health=False)
     gateway = GatewayProcess(gateway_container(settings, adapters), settings, health=False)
     await worker.start()
@@ -37,14 +44,24 @@ async def start_platform(settings: Settings) -> tuple[Any, WorkerProcess, Gatewa
     return adapters, worker, gateway, created.token
 
 
-async def run_demo(host: str, port: int) -> None:
+async def run_demo(host: str, port: int, *, with_venue: bool = False) -> None:
     settings = Settings(profile="memory", web_host=host, web_port=port)
-    adapters, worker, gateway, token = await start_platform(settings)
+    venue, state = None, None
+    adapters: Any = build_adapters(settings)
+    if with_venue:  # the venue in this process, reached over FIX on loopback; its book lasts one run
+        state = tempfile.mkdtemp(prefix="tradewind-demo-venue-")
+        settings = settings.model_copy(
+            update={"broker": "fix", "venue_dir": f"{state}/venue", "gateway_fix_dir": f"{state}/gateway-fix"}
+        )
+        venue = VenueProcess(settings, health=False, updates=adapters.update_listener())
+    adapters, worker, gateway, token = await start_platform(settings, venue, adapters)
     server = uvicorn.Server(
         uvicorn.Config(build_app(settings, adapters), host=host, port=port, log_config=None, access_log=False)
     )
     base = f"http://{host}:{port}"
     typer.echo(f"Tradewind demo (memory profile, real-history quotes) on {base}")
+    if venue is not None:
+        typer.echo(f"  Venue:      FIX 4.4 on {settings.venue_host}:{settings.venue_port} (book in {state})")
     # The fragment signs this browser in as the demo account (it never reaches the server's logs).
     typer.echo(f"  Dashboard:  {base}/login#token={token}   <- open this")
     typer.echo(f"  API docs:   {base}/schema/swagger")
@@ -60,3 +77,7 @@ async def run_demo(host: str, port: int) -> None:
         ticker.cancel()
         await gateway.stop()
         await worker.stop()
+        if venue is not None:
+            await venue.stop()
+        if state is not None:
+            shutil.rmtree(state, ignore_errors=True)

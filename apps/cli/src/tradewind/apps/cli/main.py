@@ -80,6 +80,15 @@ def gateway() -> None:
 
 
 @app.command()
+def venue() -> None:
+    """Run the paper venue: matching engine + durable book behind a FIX 4.4 acceptor (local profile)."""
+    from tradewind.apps.venue.main import serve as serve_venue
+
+    configure_logging()
+    asyncio.run(serve_venue(_settings()))
+
+
+@app.command()
 def status() -> None:
     """Readiness of the three processes, probed on their health ports."""
     settings = _settings()
@@ -147,12 +156,13 @@ def users_create(
 def demo(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    venue: Annotated[bool, typer.Option(help="Trade through the paper venue over FIX 4.4 (in this process).")] = False,
 ) -> None:
     """Web, worker and gateway in one process on in-memory adapters; real-history quotes."""
     from tradewind.apps.cli.demo import run_demo
 
     configure_logging(os.environ.get("TRADEWIND_LOG_LEVEL", "WARNING"))
-    asyncio.run(run_demo(host, port))
+    asyncio.run(run_demo(host, port, with_venue=venue))
 
 
 @app.command()

@@ -1,10 +1,16 @@
-"""The gateway's composition root: execution engine + broker gateway over the paper broker, and
-the quote pump that feeds it real-history prices."""
+"""The gateway's composition root: execution engine + broker gateway over the broker chosen by
+``TRADEWIND_BROKER``: ``paper`` (in process, fed by the gateway's own market data) or ``fix``
+(the venue process over FIX 4.4, ``tradewind venue``), and the quote pump that feeds the paper
+broker real-history prices."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dependency_injector import containers, providers
 
+from tradewind.adapters.broker.fix.adapter import FixBroker
+from tradewind.adapters.broker.fix.session import FixEndpoint
 from tradewind.adapters.broker.history import HistoryReplay
 from tradewind.adapters.broker.paper import PaperBroker
 from tradewind.application.execution.engine import ExecutionEngine
@@ -19,10 +25,19 @@ class GatewayContainer(containers.DeclarativeContainer):
     adapters = providers.DependenciesContainer()
     config = providers.Configuration()
 
-    broker = providers.Singleton(
-        PaperBroker,
-        latency=providers.Callable(_ms, config.paper_latency_ms),
-        slice_qty=config.paper_slice_qty,
+    broker = providers.Selector(
+        config.broker,
+        paper=providers.Singleton(
+            PaperBroker,
+            latency=providers.Callable(_ms, config.paper_latency_ms),
+            slice_qty=config.paper_slice_qty,
+        ),
+        fix=providers.Singleton(
+            FixBroker,
+            endpoint=providers.Factory(FixEndpoint, host=config.venue_host, port=config.venue_port),
+            state_dir=providers.Factory(Path, config.gateway_fix_dir),
+            request_timeout=config.venue_request_timeout,
+        ),
     )
     gateway = providers.Singleton(BrokerGateway, adapter=broker)
     engine = providers.Singleton(

@@ -14,6 +14,7 @@ from typing import Any
 from tradewind.adapters.aws.containers import build_adapters
 from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.settings import Settings
+from tradewind.adapters.broker.fix.adapter import FixBroker
 from tradewind.application.market.quote_pump import QuotePump
 from tradewind.application.messaging import order_event_handler
 from tradewind.application.topics import ORDER_COMMANDS
@@ -65,6 +66,9 @@ class GatewayProcess:
         checks = await self.adapters.lifecycle().readiness()
         checks["consumers"] = "ok" if self.subscriptions is not None and await self.subscriptions.ready() else "waiting"
         checks["quotes"] = "ok" if self.market.ready else "waiting"
+        broker = self.container.broker()
+        if isinstance(broker, FixBroker):  # the venue process, over FIX
+            checks["venue"] = "ok" if broker.logged_on else "waiting"
         return checks
 
     async def start(self) -> None:

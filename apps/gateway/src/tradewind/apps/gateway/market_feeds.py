@@ -7,6 +7,11 @@ within a second), so it does not wait for the stream round trip. Everything else
 cache, candles, live quotes, risk marks) is the worker's market-data service, fed from the
 stream. ``start`` sends the replay's first prices and flushes them, so prices are on their way
 to the cache before the gateway reports ready.
+
+With the venue as the broker (``TRADEWIND_BROKER=fix``) nothing here feeds a broker: the venue
+takes the quotes users see from Redis. The replay announces its trading day there too
+(``session`` messages, at most one a second and at every change of day), so the venue closes
+its session, and expires DAY orders, when the replayed session closes.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from urllib.parse import urlsplit
 from tradewind.adapters.aws.kinesis.clients import ensure_stream
 from tradewind.adapters.aws.settings import Settings
 from tradewind.adapters.broker.feeds.fix_tcp import FixTcpFeed
+from tradewind.adapters.broker.feeds.replay import EXCHANGE as REPLAY_EXCHANGE
 from tradewind.adapters.broker.feeds.replay import HistoryFeed
 from tradewind.adapters.broker.feeds.rest_poll import RestPollingFeed
 from tradewind.adapters.broker.feeds.ws_json import WebSocketJsonFeed
 from tradewind.adapters.broker.paper import PaperBroker
+from tradewind.application.execution.broker import BrokerAdapter
 from tradewind.application.market.ingest import PriceIngest
 from tradewind.application.ports import PriceFeed
 from tradewind.domain.instruments import SYMBOLS
@@ -49,7 +56,7 @@ def exchange_feeds(spec: str, symbols: list[str], *, poll_interval: float) -> li
 
 
 class GatewayMarketData:
-    def __init__(self, adapters: Any, broker: PaperBroker, settings: Settings) -> None:
+    def __init__(self, adapters: Any, broker: BrokerAdapter, settings: Settings) -> None:
         self._adapters, self._settings = adapters, settings
         self.producer = adapters.price_producer()
         self.replay = (
@@ -69,11 +76,29 @@ class GatewayMarketData:
         ]
 
         async def to_broker(update: PriceUpdate) -> None:
-            broker.on_quote(update.to_quote())  # thread-safe: enqueued for the broker thread
+            paper.on_quote(update.to_quote())  # thread-safe: enqueued for the broker thread
 
-        self.ingest = PriceIngest([("stream", self.producer.put), ("paper_broker", to_broker)])
+        sinks = [("stream", self.producer.put)]
+        if isinstance(broker, PaperBroker):
+            paper = broker
+            sinks.append(("paper_broker", to_broker))
+        if self.replay is not None:
+            sinks.append(("session", self._announce_session))
+        self.ingest = PriceIngest(sinks)
+        self._notifier = adapters.notifier()
+        self._announced: tuple[str, float] | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    async def _announce_session(self, update: PriceUpdate) -> None:
+        """The replayed trading day, for the venue: at every change, else at most once a second."""
+        if self.replay is None or update.exchange != REPLAY_EXCHANGE:
+            return
+        day, now = self.replay.session_day.isoformat(), asyncio.get_running_loop().time()
+        if self._announced is not None and self._announced[0] == day and now - self._announced[1] < 1.0:
+            return
+        self._announced = (day, now)
+        await self._notifier.publish(None, "session", None, {"exchange": REPLAY_EXCHANGE, "day": day})
 
     @property
     def ready(self) -> bool:

@@ -84,6 +84,24 @@ class Settings(BaseSettings):
     paper_slice_qty: int | None = None
     quote_interval_ms: int = 500  # the simulated/replayed quote source's tick
 
+    # the paper venue over FIX 4.4 (issue 14; docs/decisions/0010-fix-venue.md)
+    #: the gateway's broker: ``paper`` in process, or ``fix`` to the venue (``tradewind venue``)
+    broker: Literal["paper", "fix"] = "paper"
+    venue_host: str = "127.0.0.1"
+    venue_port: int = 9878
+    venue_health_port: int = 8003
+    #: the venue's book (SQLite) and FIX store; the gateway's FIX store is gateway_fix_dir
+    venue_dir: str = ".local/venue"
+    gateway_fix_dir: str = ".local/gateway-fix"
+    #: final orders stay in the venue's book this long (redelivered submits stay idempotent)
+    venue_retention_days: float = 7.0
+    venue_request_timeout: float = 5.0
+    #: shares the venue finds at each side of the touch per quote (None: unlimited), so that a
+    #: large order fills in parts over several quotes
+    venue_liquidity: int | None = None
+    #: the Redis channel the venue takes quotes and session announcements from (the live one)
+    venue_quotes_channel: str = "tradewind:updates"
+
     # market data (issue 5; README "Market data")
     #: exchange feeds the gateway connects to besides the replay, comma-separated:
     #: ws://host:port (JSON over WebSocket), fix://host:port (tag=value over TCP), http://host:port (REST, polled)
@@ -115,6 +133,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _local_aws_endpoint(self) -> Settings:
+        if self.profile == "memory":
+            self.broker = "paper"  # one process, no venue: the demo's broker is in process
         if self.profile != "aws":
             if self.aws_endpoint_url is None:
                 self.aws_endpoint_url = f"http://127.0.0.1:{self.moto_port}"

@@ -28,7 +28,7 @@ from concurrent.futures import Future
 from decimal import Decimal
 from typing import Final, TypeVar
 
-from tradewind.adapters.broker.paper_book import PaperBook
+from tradewind.adapters.broker.paper_book import Journal, PaperBook, PaperOrder
 from tradewind.application.execution.broker import (
     BrokerOrder,
     BrokerOrderState,
@@ -67,6 +67,7 @@ class PaperBroker:
         liquidity: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         request_timeout: float = 5.0,
+        journal: Journal | None = None,
     ) -> None:
         if latency < 0 or slice_interval < 0:
             raise ValueError("latency and slice_interval must be >= 0")
@@ -95,6 +96,7 @@ class PaperBroker:
             clock=clock,
             emit=self._emit,
             schedule=self._schedule,
+            journal=journal,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -163,6 +165,19 @@ class PaperBroker:
     def expire_day_orders(self) -> int:
         """End of session: every open DAY order gets an EXPIRED report. Returns how many."""
         return self._call(self._book.expire_day_orders)
+
+    def restore(self, orders: Iterable[PaperOrder], *, last_seq: int = 0) -> None:
+        """Before ``start``: take back the orders a durable venue kept (see ``PaperBook.restore``)."""
+        with self._lifecycle:
+            if self._running:
+                raise RuntimeError("restore the book before starting the broker")
+            self._book.restore(orders, last_seq=last_seq)
+
+    def forget(self, client_order_ids: Iterable[str]) -> None:
+        """Drop these orders from memory if they are final (the venue's journal decides which are
+        past their retention). Bounds the book by the open orders and the retention window."""
+        ids = list(client_order_ids)
+        self._call(lambda: self._book.forget(ids))
 
     def hold_reports(self) -> None:
         """From now on, buffer reports instead of calling back (a broker whose reports are

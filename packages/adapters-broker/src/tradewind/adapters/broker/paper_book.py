@@ -34,6 +34,9 @@ from tradewind.domain.market import Quote
 from tradewind.domain.orders.status import OrderSide, OrderType, TimeInForce
 
 Emit = Callable[[ExecutionReport], None]
+#: called with the order as it now stands and the report about to be emitted, before the report
+#: leaves the book (a durable venue writes it down first: nothing is told that is not kept)
+Journal = Callable[["PaperOrder", ExecutionReport], None]
 Schedule = Callable[[float, Callable[[], None]], None]
 
 _FINAL = frozenset({ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED})
@@ -104,6 +107,7 @@ class PaperBook:
         clock: Callable[[], float],
         emit: Emit,
         schedule: Schedule,
+        journal: Journal | None = None,
     ) -> None:
         self._symbols = frozenset(symbols)
         self._latency = latency
@@ -113,7 +117,9 @@ class PaperBook:
         self._clock = clock
         self._emit = emit
         self._schedule = schedule
+        self._journal = journal
         self._orders: dict[str, PaperOrder] = {}
+        self._seq = 0  # broker order ids stay unique when final orders are forgotten
         self._quotes: dict[str, Quote] = {}
         # shares left at the touch since the last quote, per (symbol, side); absent = unlimited
         self._available: dict[tuple[str, OrderSide], int] = {}
@@ -124,7 +130,8 @@ class PaperBook:
         """Idempotent on ``client_order_id``: a known id (even a rejected one) is ignored."""
         if request.client_order_id in self._orders:
             return
-        seq = len(self._orders) + 1
+        self._seq += 1
+        seq = self._seq
         order = PaperOrder(request, f"P-{seq:06d}", seq, request.qty, request.limit_price)
         self._orders[request.client_order_id] = order
         if (reason := self._invalid(request)) is not None:
@@ -176,6 +183,22 @@ class PaperBook:
                 self._available[(quote.symbol, side)] = self._liquidity
         for order in self._working(quote.symbol):
             self._work(order)
+
+    def restore(self, orders: Iterable[PaperOrder], *, last_seq: int = 0) -> None:
+        """Take back orders a durable venue wrote down (after its restart): open ones work again
+        on the next quote; broker order ids continue after ``last_seq`` and every order's own."""
+        self._seq = max(self._seq, last_seq)
+        for order in orders:
+            order.wake_pending, order.next_slice_at = False, 0.0
+            self._orders[order.request.client_order_id] = order
+            self._seq = max(self._seq, order.seq)
+
+    def forget(self, client_order_ids: Iterable[str]) -> None:
+        """Drop final orders from memory (their retention is the venue's journal's business)."""
+        for coid in client_order_ids:
+            order = self._orders.get(coid)
+            if order is not None and not order.is_open:
+                del self._orders[coid]
 
     def order_state(self, client_order_id: str) -> BrokerOrderState | None:
         order = self._orders.get(client_order_id)
@@ -279,6 +302,8 @@ class PaperBook:
         order.status = ExecType.FILL
         report = self._build(order, ExecType.FILL, last_qty=qty, last_price=price)
         order.fills.append(report)  # before emitting: a callback may ask for the order's state
+        if self._journal is not None:
+            self._journal(order, report)
         self._emit(report)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -307,7 +332,10 @@ class PaperBook:
         return None
 
     def _report(self, order: PaperOrder, exec_type: ExecType, *, reason: str | None = None) -> None:
-        self._emit(self._build(order, exec_type, reason=reason))
+        report = self._build(order, exec_type, reason=reason)
+        if self._journal is not None:
+            self._journal(order, report)
+        self._emit(report)
 
     @staticmethod
     def _build(

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 Readiness = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class HealthServer:
-    def __init__(self, host: str, port: int, readiness: Readiness) -> None:
+    def __init__(
+        self, host: str, port: int, readiness: Readiness, routes: Mapping[str, Readiness] | None = None
+    ) -> None:
+        """``routes``: more read-only JSON documents by path (the venue's ``/quotes``)."""
         self._host, self._port, self._readiness = host, port, readiness
+        self._routes = dict(routes or {})
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -39,6 +43,8 @@ class HealthServer:
                     (200 if ready else 503),
                     {"status": "ready" if ready else "not_ready", "checks": checks},
                 )
+            elif path in self._routes:
+                status, body = 200, await self._routes[path]()
             else:
                 status, body = 404, {"error": "not_found", "detail": path}
             payload = json.dumps(body).encode()

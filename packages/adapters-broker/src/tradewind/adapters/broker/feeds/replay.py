@@ -75,6 +75,11 @@ class HistoryFeed:
         opening = datetime.combine(self.data.days[self._day], SESSION_OPEN, tzinfo=NEW_YORK)
         return (opening + timedelta(seconds=self._seconds)).astimezone(UTC)
 
+    @property
+    def session_day(self) -> date:
+        """The real trading day being replayed."""
+        return self.data.days[self._day]
+
     def prices(self) -> dict[str, Decimal]:
         """Each symbol's price at the replayed instant."""
         today = self.data.closes[self._day]
