@@ -38,8 +38,10 @@ moto_prepare() {
     uv=(python3 -m uv)                       # the new script may not be on PATH (pyenv shims)
   fi
   say "moto: $MOTO_BIN missing, running uv sync --frozen"
-  (cd "$ROOT" && "${uv[@]}" sync --frozen) >>"$MOTO_DIR/uv-sync.log" 2>&1 \
-    || { echo "uv sync --frozen failed"; return 1; }
+  # shellcheck disable=SC2046
+  (cd "$ROOT" && scripts/wheels ensure && "${uv[@]}" sync --frozen --all-packages $(scripts/wheels sync-flags) \
+    && scripts/wheels install) >>"$MOTO_DIR/uv-sync.log" 2>&1 \
+    || { echo "uv sync --frozen failed (see $MOTO_DIR/uv-sync.log)"; return 1; }
   [[ -x $MOTO_BIN ]] || { echo "uv sync did not install moto_server (is moto[server] in the dev group?)"; return 1; }
 }
 
