@@ -81,12 +81,18 @@ def create_app(container: WebContainer) -> Litestar:
         },
     )
     hub_holder: dict[str, StreamHub] = {}
+    flush_interval = float(container.config.sse_flush_interval_ms()) / 1000
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
         lifecycle = adapters.lifecycle()
         await lifecycle.start(kafka=False, listener=True)
-        hub_holder["hub"] = StreamHub(adapters.update_listener())
+        hub_holder["hub"] = StreamHub(
+            adapters.update_listener(),
+            adapters.prices(),
+            max_pending=int(container.config.sse_max_pending()),
+            stall_seconds=float(container.config.sse_stall_s()),
+        )
         try:
             yield
         finally:
@@ -123,6 +129,7 @@ def create_app(container: WebContainer) -> Litestar:
             "portfolio": provide(container.portfolio),
             "lifecycle": provide(adapters.lifecycle),
             "stream_hub": Provide(stream_hub, sync_to_thread=False),
+            "sse_flush_interval": Provide(lambda: flush_interval, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, sync_to_thread=False),
             "order_rate_limiter": Provide(lambda: rate_limiter, sync_to_thread=False),
         },
