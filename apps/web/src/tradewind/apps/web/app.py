@@ -29,7 +29,7 @@ from tradewind.apps.web.orders.controller import OrderController
 from tradewind.apps.web.portfolio.controller import PortfolioController
 from tradewind.apps.web.rate_limit import OrderRateLimiter
 from tradewind.apps.web.request_guard import MAX_BODY_BYTES, guard_headers
-from tradewind.apps.web.stream.controller import StreamController
+from tradewind.apps.web.stream.controller import RAW_CHANNEL, StreamContext, StreamController
 from tradewind.apps.web.stream.hub import StreamHub
 
 
@@ -69,6 +69,16 @@ def _observe(metrics: Metrics) -> Any:
     return middleware
 
 
+class TradewindApp(Litestar):
+    """Litestar, plus the server's own ``receive``/``send`` left in each HTTP scope for the SSE
+    writer (``FanOutStream``), which runs outside the middleware chain once its response started."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope[RAW_CHANNEL] = (receive, send)
+        await super().__call__(scope, receive, send)
+
+
 def create_app(container: WebContainer) -> Litestar:
     adapters: Any = container.adapters
     metrics = Metrics()
@@ -93,6 +103,7 @@ def create_app(container: WebContainer) -> Litestar:
             max_pending=int(container.config.sse_max_pending()),
             stall_seconds=float(container.config.sse_stall_s()),
         )
+        app.state.stream = StreamContext(hub_holder["hub"], adapters.read_model(), flush_interval)
         try:
             yield
         finally:
@@ -105,7 +116,7 @@ def create_app(container: WebContainer) -> Litestar:
     def provide(factory: Any) -> Provide:
         return Provide(lambda: factory(), sync_to_thread=False)
 
-    return Litestar(
+    return TradewindApp(
         route_handlers=[
             OrderController,
             MarketController,
@@ -129,7 +140,6 @@ def create_app(container: WebContainer) -> Litestar:
             "portfolio": provide(container.portfolio),
             "lifecycle": provide(adapters.lifecycle),
             "stream_hub": Provide(stream_hub, sync_to_thread=False),
-            "sse_flush_interval": Provide(lambda: flush_interval, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, sync_to_thread=False),
             "order_rate_limiter": Provide(lambda: rate_limiter, sync_to_thread=False),
         },

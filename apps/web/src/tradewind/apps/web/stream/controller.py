@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 
 from litestar import Controller, Request, get
-from litestar.params import Dependency, Parameter
+from litestar.params import Parameter
 from litestar.response import ServerSentEvent
 from litestar.types import Receive, Scope, Send
 
@@ -44,12 +45,23 @@ def parse_last_event_id(raw: str | None) -> int | None:
 
 
 RESUME_PAGE = 500
+#: where ``TradewindApp`` leaves the server's own (receive, send) in the scope, for the stream's writer
+RAW_CHANNEL = "tradewind.raw_channel"
 _HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"connection", b"keep-alive"),
     (b"x-accel-buffering", b"no"),
 ]
+
+
+@dataclass(frozen=True)
+class StreamContext:
+    """What every stream of the process shares; set on ``app.state.stream`` at start-up."""
+
+    hub: StreamHub
+    read_model: OrderReadModel
+    flush_interval: float
 
 
 class _Resume:
@@ -96,10 +108,21 @@ class FanOutStream(ServerSentEvent):
         return self
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The response start goes through the middleware (metrics, session) like any response.
+        await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+        raw = scope.get(RAW_CHANNEL)
+        if raw is None:
+            await self._pump(receive, send)
+            return
+        # The body is written by a task of its own on the server's own receive/send: a wake-up
+        # resumes one coroutine, not the whole middleware chain, and a write passes no wrapper.
+        # This coroutine (the chain) stays parked on the task until the stream ends.
+        await asyncio.ensure_future(self._pump(*raw))
+
+    async def _pump(self, receive: Receive, send: Send) -> None:
         conn = self._hub.connect(str(self._account.id), self._symbols, self._heartbeat)
         conn.task = asyncio.current_task()
         watcher = asyncio.ensure_future(self._watch(receive, conn))
-        gone = False
 
         async def write(body: bytes) -> None:
             conn.writing_since = time.monotonic()
@@ -109,7 +132,6 @@ class FanOutStream(ServerSentEvent):
             conn.beat_due = False
 
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
             resume = _Resume(self._last_event_id)
             if self._last_event_id is not None:
                 # Registered with the hub first, then the backlog: nothing falls between the two.
@@ -134,8 +156,7 @@ class FanOutStream(ServerSentEvent):
                 conn.wake.clear()
                 if conn.cut is None and conn.updates.empty() and not conn.pending_quotes and not conn.beat_due:
                     await conn.wake.wait()
-            gone = conn.cut == "gone"
-            if not gone:
+            if conn.cut != "gone":
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if conn.cut is None or conn.cut == "gone":
@@ -168,9 +189,6 @@ class StreamController(Controller):
         self,
         request: Request[Any, Any, Any],
         account: Account,
-        stream_hub: StreamHub,
-        order_read_model: Annotated[OrderReadModel, Dependency(skip_validation=True)],
-        sse_flush_interval: float,
         symbols: str | None = Parameter(query="symbols", default=None),
         heartbeat: float = Parameter(query="heartbeat", default=HEARTBEAT_SECONDS, gt=0.05, le=60),
     ) -> FanOutStream:
@@ -180,4 +198,5 @@ class StreamController(Controller):
             else frozenset(DEFAULT_WATCHLIST)
         )
         last_event_id = parse_last_event_id(request.headers.get("last-event-id"))
-        return FanOutStream(stream_hub, order_read_model, account, wanted, last_event_id, heartbeat, sse_flush_interval)
+        ctx: StreamContext = request.app.state.stream  # not a dependency: none to resolve per connection
+        return FanOutStream(ctx.hub, ctx.read_model, account, wanted, last_event_id, heartbeat, ctx.flush_interval)

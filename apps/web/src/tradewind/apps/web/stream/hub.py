@@ -31,6 +31,7 @@ from tradewind.domain.market import STALE_AFTER, Quote
 MAX_PENDING = 1_000  # order/fill/position updates queued per connection before it is cut
 STALL_SECONDS = 10.0  # a write blocked this long (the client does not read) cuts the connection
 HEARTBEAT = b": heartbeat\r\n\r\n"
+ABSENT_SECONDS = 1.0  # a symbol without a price is not asked for again within this
 
 
 class UpdateSource(Protocol):
@@ -142,6 +143,8 @@ class StreamHub:
         self._connections: set[Connection] = set()
         self._latest: dict[str, tuple[Frame, float]] = {}  # symbol -> (frame, fresh until)
         self._inflight: dict[str, asyncio.Future[Quote | None]] = {}
+        self._fetches: set[asyncio.Task[None]] = set()
+        self._absent_until: dict[str, float] = {}  # symbols the price cache had no quote for, until
         self._snapshots = snapshots
         self._max_pending = max_pending
         self._stall = stall_seconds
@@ -235,7 +238,7 @@ class StreamHub:
             hit = self._latest.get(symbol)
             if hit is not None and hit[1] > now:
                 found[symbol] = hit[0]
-            else:
+            elif self._absent_until.get(symbol, 0.0) <= now:
                 missing.append(symbol)
         if missing and self._snapshots is not None:
             to_fetch = [s for s in missing if s not in self._inflight]
@@ -264,13 +267,26 @@ class StreamHub:
                 quotes = await snapshots.get_many(symbols)
             except Exception:
                 quotes = {}  # a snapshot is best effort: live quotes follow
+            now_wall, now = time.time(), time.monotonic()
             for symbol, future in futures.items():
                 if self._inflight.get(symbol) is future:
                     del self._inflight[symbol]
-                future.set_result(quotes.get(symbol))
+                quote = quotes.get(symbol)
+                if quote is None:
+                    if len(self._absent_until) < self._max_symbols:  # the next streams do not ask again for a second
+                        self._absent_until[symbol] = now + ABSENT_SECONDS
+                elif symbol in self._latest or len(self._latest) < self._max_symbols:
+                    if self._latest.get(symbol, (None, 0.0))[1] <= now:  # not overwriting a fresher feed quote
+                        data = quote.to_dict()
+                        fresh_for = self._stale_after - (now_wall - quote.ts.timestamp())
+                        if fresh_for > 0:
+                            frame = Frame("quote", None, data, encode("quote", data, None))
+                            self._latest[symbol] = (frame, now + fresh_for)
+                future.set_result(quote)
 
         task = loop.create_task(run())
-        task.add_done_callback(lambda t: None)
+        self._fetches.add(task)  # held until done (the loop keeps only weak references)
+        task.add_done_callback(self._fetches.discard)
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -286,6 +302,7 @@ class StreamHub:
             frame = Frame("quote", None, data, encode("quote", data, None))
             if symbol in self._latest or len(self._latest) < self._max_symbols:
                 self._latest[symbol] = (frame, time.monotonic() + self._stale_after)
+                self._absent_until.pop(symbol, None)
             for conn in self._by_symbol.get(symbol, ()):
                 conn.offer_quote(symbol, frame)
             return
