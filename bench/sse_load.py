@@ -341,6 +341,11 @@ async def client_run(args: argparse.Namespace, tokens: list[str]) -> dict[str, A
         tasks.append(loop.create_task(open_one(i)))
     await asyncio.wait(tasks, timeout=args.connect_timeout + 2)
     ramp_s = time.monotonic() - t0
+    # Settle: until every attempt has an answer (held or failed), at most --settle-max s; then --settle s.
+    settle_end = time.monotonic() + args.settle_max
+    while time.monotonic() < settle_end and (g.pending or g.established_total + g.failed < args.n):  # noqa: ASYNC110
+        await asyncio.sleep(0.25)
+    settle_wait_s = round(time.monotonic() - t0 - ramp_s, 2)
     await asyncio.sleep(args.settle)
     established_start, pending_start = len(g.open), g.pending
     watched = {name: [int(p) for p in pids.split(",") if p] for name, pids in (w.split("=") for w in args.watch)}
@@ -392,6 +397,7 @@ async def client_run(args: argparse.Namespace, tokens: list[str]) -> dict[str, A
         "dropped_in_window": g.dropped_window,
         "drop_reasons": dict(g.drop_reasons),
         "ramp_s": round(ramp_s, 2),
+        "settle_wait_s": settle_wait_s,
         "window_s": round(window_s, 2),
         "events": g.events,
         "events_per_s": round(g.events / window_s, 1),
@@ -414,7 +420,7 @@ def client(args: argparse.Namespace) -> None:
     import uvloop
 
     uvloop.install()
-    bound = 4 * args.n / args.ramp_rate + args.connect_timeout + args.settle + args.window + 120
+    bound = 4 * args.n / args.ramp_rate + args.connect_timeout + args.settle_max + args.settle + args.window + 120
     try:
         tokens = Path(args.tokens).read_text().split() if args.tokens else []
         res = asyncio.run(asyncio.wait_for(client_run(args, tokens), bound))
@@ -539,7 +545,7 @@ def run_target(target: str, args: argparse.Namespace, port: int, tokens: Path) -
         ]
         ccmd = [sys.executable, __file__, "client", "--port", str(port), "--path", path, "-n", str(args.n), "-k",
                 str(args.k), "--rate", str(args.rate), "--ramp-rate", str(args.ramp_rate), "--settle",
-                str(args.settle), "--window", str(args.window), "--connect-timeout", str(args.connect_timeout)]  # fmt: skip
+                str(args.settle), "--settle-max", str(args.settle_max), "--window", str(args.window), "--connect-timeout", str(args.connect_timeout)]  # fmt: skip
         if target == "platform":
             ccmd += ["--tokens", str(tokens)]
         for w in watch:
@@ -591,6 +597,7 @@ def main() -> None:
     c.add_argument("--rate", type=float, required=True)
     c.add_argument("--ramp-rate", type=float, required=True)
     c.add_argument("--settle", type=float, required=True)
+    c.add_argument("--settle-max", type=float, default=60.0)
     c.add_argument("--window", type=float, required=True)
     c.add_argument("--connect-timeout", type=float, required=True)
     c.add_argument("--watch", action="append", default=[])
@@ -599,7 +606,8 @@ def main() -> None:
         a.add_argument("-k", type=int, default=1, help="symbols per connection (of the 20)")
         a.add_argument("--rate", type=float, default=100.0, help="quotes/s published in total")
         a.add_argument("--ramp-rate", type=float, default=1000.0, help="new connections/s")
-        a.add_argument("--settle", type=float, default=5.0)
+        a.add_argument("--settle", type=float, default=5.0, help="s after every connection attempt has its answer")
+        a.add_argument("--settle-max", type=float, default=60.0, help="at most this long waiting for those answers")
         a.add_argument("--window", type=float, default=30.0)
         a.add_argument("--connect-timeout", type=float, default=15.0)
         a.add_argument("--targets", default="platform,control,seed")

@@ -94,7 +94,10 @@ def web(
     for child in children:
         child.start()
 
+    stopping: list[int] = []
+
     def stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
         for child in children:
             if child.is_alive() and child.pid is not None:
                 os.kill(child.pid, signal.SIGTERM)
@@ -103,7 +106,10 @@ def web(
     signal.signal(signal.SIGINT, stop)
     for child in children:
         child.join()
-    raise typer.Exit(max((c.exitcode or 0) for c in children) if any(c.exitcode for c in children) else 0)
+    # uvicorn re-raises the signal it shut down on, so a child we stopped ends by SIGTERM: clean.
+    clean = {0, -signal.SIGTERM} if stopping else {0}
+    failed = [c.exitcode for c in children if c.exitcode not in clean]
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()
