@@ -94,7 +94,11 @@ async def test_two_web_processes_share_a_port_and_each_stream_gets_the_update(
         workers = children(proc.pid)
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(proc.wait, 30) == 0
-        assert not [p for p in workers if alive(p)]  # both children stopped with their parent
+
+        async def all_gone() -> bool:  # both web processes (and multiprocessing's tracker) end with the parent
+            return not [p for p in workers if alive(p)]
+
+        await eventually(all_gone, timeout=20, what="the children to exit")
     finally:
         if proc.poll() is None:
             proc.kill()
