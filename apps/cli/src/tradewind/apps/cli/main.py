@@ -39,6 +39,18 @@ def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when the supervising ``tradewind web`` dies, even by SIGKILL, so no
+    orphan keeps serving (and subscribing) on the port."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _serve_web(host: str, port: int, reuse_port: bool) -> None:
     """One web process. With ``reuse_port`` it binds its own SO_REUSEPORT socket: the kernel
     spreads new connections over the processes, which share nothing but Redis (ADR 0015-sse-at-15k)."""
@@ -60,6 +72,7 @@ def _serve_web(host: str, port: int, reuse_port: bool) -> None:
     if not reuse_port:
         uvicorn.Server(config).run()
         return
+    _die_with_parent()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
