@@ -39,26 +39,90 @@ def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-@app.command()
-def web(
-    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Web processes sharing the port (each: one Redis subscription).")] = 1,
-) -> None:
-    """Serve the REST API, SSE stream and docs (local profile)."""
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when the supervising ``tradewind web`` dies, even by SIGKILL, so no
+    orphan keeps serving (and subscribing) on the port."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _serve_web(host: str, port: int, reuse_port: bool) -> None:
+    """One web process. With ``reuse_port`` it binds its own SO_REUSEPORT socket: the kernel
+    spreads new connections over the processes, which share nothing but Redis (ADR 0015-sse-at-15k)."""
+    import socket
+
     import uvicorn
 
     configure_logging()
     os.environ["TRADEWIND_WEB_HOST"], os.environ["TRADEWIND_WEB_PORT"] = host, str(port)
-    uvicorn.run(
+    config = uvicorn.Config(
         "tradewind.apps.web.main:build_app",
         factory=True,
         host=host,
         port=port,
-        workers=workers,
+        backlog=4096,  # a ramp of thousands of SSE connections a second; the kernel caps it at somaxconn
         log_config=None,
         access_log=False,
     )
+    if not reuse_port:
+        uvicorn.Server(config).run()
+        return
+    _die_with_parent()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Web processes sharing the port (SO_REUSEPORT; each: one Redis subscription). "
+            "Default: TRADEWIND_WEB_WORKERS, else 1."
+        ),
+    ] = None,
+) -> None:
+    """Serve the REST API, SSE stream and docs (local profile)."""
+    import multiprocessing
+    import signal
+
+    count = workers if workers is not None else _settings().web_workers
+    if count <= 1:
+        _serve_web(host, port, reuse_port=False)
+        return
+    configure_logging()
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_serve_web, args=(host, port, True), name=f"web-{i}") for i in range(count)]
+    for child in children:
+        child.start()
+
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.join()
+    # uvicorn re-raises the signal it shut down on, so a child we stopped ends by SIGTERM: clean.
+    clean = {0, -signal.SIGTERM} if stopping else {0}
+    failed = [c.exitcode for c in children if c.exitcode not in clean]
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()

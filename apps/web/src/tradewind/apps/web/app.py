@@ -29,7 +29,7 @@ from tradewind.apps.web.orders.controller import OrderController
 from tradewind.apps.web.portfolio.controller import PortfolioController
 from tradewind.apps.web.rate_limit import OrderRateLimiter
 from tradewind.apps.web.request_guard import MAX_BODY_BYTES, guard_headers
-from tradewind.apps.web.stream.controller import StreamController
+from tradewind.apps.web.stream.controller import RAW_CHANNEL, StreamContext, StreamController
 from tradewind.apps.web.stream.hub import StreamHub
 
 
@@ -69,6 +69,16 @@ def _observe(metrics: Metrics) -> Any:
     return middleware
 
 
+class TradewindApp(Litestar):
+    """Litestar, plus the server's own ``receive``/``send`` left in each HTTP scope for the SSE
+    writer (``FanOutStream``), which runs outside the middleware chain once its response started."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope[RAW_CHANNEL] = (receive, send)
+        await super().__call__(scope, receive, send)
+
+
 def create_app(container: WebContainer) -> Litestar:
     adapters: Any = container.adapters
     metrics = Metrics()
@@ -81,12 +91,19 @@ def create_app(container: WebContainer) -> Litestar:
         },
     )
     hub_holder: dict[str, StreamHub] = {}
+    flush_interval = float(container.config.sse_flush_interval_ms()) / 1000
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
         lifecycle = adapters.lifecycle()
         await lifecycle.start(kafka=False, listener=True)
-        hub_holder["hub"] = StreamHub(adapters.update_listener())
+        hub_holder["hub"] = StreamHub(
+            adapters.update_listener(),
+            adapters.prices(),
+            max_pending=int(container.config.sse_max_pending()),
+            stall_seconds=float(container.config.sse_stall_s()),
+        )
+        app.state.stream = StreamContext(hub_holder["hub"], adapters.read_model(), flush_interval)
         try:
             yield
         finally:
@@ -99,7 +116,7 @@ def create_app(container: WebContainer) -> Litestar:
     def provide(factory: Any) -> Provide:
         return Provide(lambda: factory(), sync_to_thread=False)
 
-    return Litestar(
+    return TradewindApp(
         route_handlers=[
             OrderController,
             MarketController,

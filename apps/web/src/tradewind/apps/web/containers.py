@@ -55,7 +55,12 @@ class WebContainer(containers.DeclarativeContainer):
     place_order = providers.Singleton(PlaceOrderHandler, uow=adapters.uow.provider, risk=risk)
     cancel_order = providers.Singleton(CancelOrderHandler, uow=adapters.uow.provider)
     amend_order = providers.Singleton(AmendOrderHandler, uow=adapters.uow.provider, risk=risk)
-    authenticate = providers.Singleton(Authenticate, uow=adapters.uow.provider)
+    authenticate = providers.Singleton(
+        Authenticate,
+        uow=adapters.uow.provider,
+        ttl_seconds=config.auth_cache_ttl_s,
+        max_entries=config.auth_cache_size,
+    )
     set_trading_state = providers.Singleton(SetTradingState, uow=adapters.uow.provider)
     portfolio = providers.Singleton(
         Portfolio,

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import computed_field, model_validator
+from pydantic import Field, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -130,6 +130,19 @@ class Settings(BaseSettings):
     retention_outbox_s: float = 86_400.0  # sent outbox rows: a day
     retention_reports_s: float = 8 * 86_400.0  # settled venue reports: longer than Kafka's 7 days
     retention_stream_log_s: float = 8 * 86_400.0  # SSE resume horizon
+
+    # the web tier's SSE fan-out (ADR 0015-sse-at-15k)
+    #: web processes sharing the port (SO_REUSEPORT), each with one Redis subscription
+    web_workers: int = Field(default=1, ge=1, le=64)
+    #: after a write, a connection waits this long before the next (quotes conflate meanwhile); 0 = at once
+    sse_flush_interval_ms: float = Field(default=0.0, ge=0, le=5_000)
+    #: a write blocked this long (the client stopped reading) cuts the connection
+    sse_stall_s: float = Field(default=10.0, gt=0)
+    #: order/fill/position updates queued per connection before it is cut (it resumes by Last-Event-ID)
+    sse_max_pending: int = Field(default=1_000, ge=1)
+    #: token -> account lookups remembered per web process (LRU), and for how long
+    auth_cache_size: int = Field(default=50_000, ge=1)
+    auth_cache_ttl_s: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _local_aws_endpoint(self) -> Settings:

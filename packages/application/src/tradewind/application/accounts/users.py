@@ -9,6 +9,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -57,14 +58,20 @@ class CreateUser:
 
 
 class Authenticate:
-    """Token -> account. Valid tokens are remembered for ``ttl_seconds`` so a burst of orders does
-    not pay a database round trip each; unknown tokens are never cached (no negative cache to
+    """Token -> account. Valid tokens are remembered for ``ttl_seconds`` so a burst of orders (or
+    of SSE connections) does not pay a database round trip each; at most ``max_entries`` are kept,
+    the least recently used going first. Unknown tokens are never cached (no negative cache to
     poison)."""
 
-    def __init__(self, uow: UnitOfWorkFactory, *, ttl_seconds: float = 30.0) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, *, ttl_seconds: float = 30.0, max_entries: int = 50_000) -> None:
         self._uow = uow
         self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[Account, float]] = {}
+        self._max = max_entries
+        self._cache: OrderedDict[str, tuple[Account, float]] = OrderedDict()
+
+    @property
+    def cached(self) -> int:
+        return len(self._cache)
 
     async def __call__(self, token: str) -> Account | None:
         if not token:
@@ -72,12 +79,16 @@ class Authenticate:
         digest = hash_token(token)
         now = time.monotonic()
         hit = self._cache.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
+        if hit is not None:
+            if hit[1] > now:
+                self._cache.move_to_end(digest)
+                return hit[0]
+            del self._cache[digest]
         async with self._uow() as uow:
             account = await uow.accounts.by_token_hash(digest)
         if account is not None:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
             self._cache[digest] = (account, now + self._ttl)
+            self._cache.move_to_end(digest)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
         return account

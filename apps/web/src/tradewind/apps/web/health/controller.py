@@ -8,6 +8,7 @@ from litestar import Controller, Response, get
 from litestar.response import Response as LitestarResponse
 
 from tradewind.apps.web.metrics import Metrics
+from tradewind.apps.web.stream.hub import StreamHub
 from tradewind.domain.clock import utcnow
 from tradewind.domain.instruments import SYMBOLS
 from tradewind.domain.market import STALE_AFTER
@@ -51,5 +52,6 @@ class HealthController(Controller):
         )
 
     @get("/metrics", summary="Prometheus text format", media_type="text/plain; version=0.0.4")
-    async def metrics(self, metrics: Metrics) -> LitestarResponse[str]:
-        return LitestarResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+    async def metrics(self, metrics: Metrics, stream_hub: StreamHub) -> LitestarResponse[str]:
+        metrics.connections = stream_hub.connection_count
+        return LitestarResponse(metrics.render() + stream_hub.stats.render(), media_type="text/plain; version=0.0.4")
