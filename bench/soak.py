@@ -389,8 +389,12 @@ def summary(rows: list[dict[str, Any]], warmup: int, window: int) -> list[str]:
                 f"trend {slope:+.1f} MB/h over {hours:.2f} h"
             )
     lag_cols = [c for c in columns if c.startswith("lag_")]
-    zero = sum(1 for r in settled if all(r.get(c, 0) == 0 for c in lag_cols))
-    lines.append(f"consumer lag: zero at {zero} of {len(settled)} samples after warm-up")
+    probed = [r for r in settled if any(_number(r.get(c)) for c in lag_cols)]  # a timed-out probe has none
+    zero = sum(1 for r in probed if all(float(r.get(c) or 0) == 0 for c in lag_cols))
+    lines.append(
+        f"consumer lag: zero at {zero} of {len(probed)} probed samples after warm-up "
+        f"({len(settled) - len(probed)} probes timed out)"
+    )
     first, last = rows[:window], rows[-window:]
     for col in ("ack_p50_ms", "ack_p99_ms", "quote_age_p50_ms", "quote_age_p99_ms", "orders_sent", "loadavg_1m"):
         a_values = [float(r[col]) for r in first if _number(r.get(col))]
