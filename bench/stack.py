@@ -24,8 +24,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_stack(extra_env: dict[str, str], log_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    web, worker, gateway = free_port(), free_port(), free_port()
+def running_stack(
+    extra_env: dict[str, str],
+    log_dir: Path,
+    *,
+    ports: tuple[int, int, int] | None = None,
+    pids: dict[str, int] | None = None,
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """``ports``: web, worker health, gateway health (default: free ones); ``pids``, if given,
+    is filled with each process's pid (for CPU and RSS read from /proc)."""
+    web, worker, gateway = ports or (free_port(), free_port(), free_port())
     env = {
         **os.environ,
         "TRADEWIND_PROFILE": "local",
@@ -49,6 +57,8 @@ def running_stack(extra_env: dict[str, str], log_dir: Path) -> Iterator[tuple[st
             procs.append(
                 subprocess.Popen(cmd, env=env, stdout=(log_dir / f"{name}.log").open("wb"), stderr=subprocess.STDOUT)
             )
+            if pids is not None:
+                pids[name] = procs[-1].pid
         deadline = time.monotonic() + 90
         for _, _, port in specs:
             while True:
