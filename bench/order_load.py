@@ -112,6 +112,7 @@ class Lag:
         self._bootstrap = bootstrap
         self._prefix = prefix
         self._base: dict[TopicPartition, int] = {}
+        self._lock = asyncio.Lock()
 
     async def start(self) -> None:
         self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
@@ -129,7 +130,14 @@ class Lag:
         await self._consumer.stop()
         await self._admin.close()
 
-    async def sample(self) -> dict[str, int]:
+    async def sample(self, conn: asyncpg.Connection) -> dict[str, int]:
+        """Lag per group, and the outbox's unsent rows; one sample at a time (shared clients)."""
+        async with self._lock:
+            lags = await self._sample()
+            lags["outbox"] = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+            return lags
+
+    async def _sample(self) -> dict[str, int]:
         ends = await self._consumer.end_offsets(self._tps)
         lags = {}
         for group, topics in GROUPS.items():
@@ -305,9 +313,7 @@ async def bench(args: argparse.Namespace, base: str, env: dict[str, str], pids: 
 
             async def sampler(samples: list[dict[str, int]] = samples, stop: asyncio.Event = stop) -> None:
                 while not stop.is_set():
-                    s = await lag.sample()
-                    s["outbox"] = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-                    samples.append(s)
+                    samples.append(await lag.sample(conn))
                     await asyncio.sleep(0.5)
 
             sampling = asyncio.create_task(sampler())
@@ -371,9 +377,8 @@ async def drained(lag: Lag, conn: asyncpg.Connection, limit: float) -> float | N
     """Seconds until every group but the audit one has no lag and the outbox is empty."""
     t = time.perf_counter()
     while time.perf_counter() - t < limit:
-        lags = await lag.sample()
-        outbox = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        if outbox == 0 and all(v == 0 for g, v in lags.items() if g not in NOT_DRAINED):
+        lags = await lag.sample(conn)
+        if all(v == 0 for g, v in lags.items() if g not in NOT_DRAINED):
             return round(time.perf_counter() - t, 2)
         await asyncio.sleep(0.1)  # polling the admin API, bounded by limit
     return None
