@@ -24,10 +24,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_stack(extra_env: dict[str, str], log_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def running_stack(
+    extra_env: dict[str, str],
+    log_dir: Path,
+    *,
+    ports: tuple[int, int, int] | None = None,
+    pids: dict[str, int] | None = None,
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """``ports``: web, worker health, gateway health (default: free ones); ``pids``, if given,
+    is filled with each process's pid (for CPU and RSS read from /proc)."""
     # BENCH_PORTS="web,worker,gateway" pins them (a shared machine hands out port ranges); else free ones
-    pinned = [int(p) for p in os.environ.get("BENCH_PORTS", "").split(",") if p]
-    web, worker, gateway = pinned if len(pinned) == 3 else (free_port(), free_port(), free_port())
+    pinned = tuple(int(p) for p in os.environ.get("BENCH_PORTS", "").split(",") if p)
+    web, worker, gateway = ports or (pinned if len(pinned) == 3 else (free_port(), free_port(), free_port()))
     env = {
         **os.environ,
         "TRADEWIND_PROFILE": "local",
@@ -51,6 +59,8 @@ def running_stack(extra_env: dict[str, str], log_dir: Path) -> Iterator[tuple[st
             procs.append(
                 subprocess.Popen(cmd, env=env, stdout=(log_dir / f"{name}.log").open("wb"), stderr=subprocess.STDOUT)
             )
+            if pids is not None:
+                pids[name] = procs[-1].pid
         deadline = time.monotonic() + 90
         for _, _, port in specs:
             while True:

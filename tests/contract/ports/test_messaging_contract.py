@@ -158,3 +158,52 @@ async def test_a_message_that_never_succeeded_is_delivered_to_the_next_consumer(
     await consumer.start()
     await eventually(restarted.seen(poison), timeout=DEADLINE, what="the uncommitted message again")
     assert restarted.deliveries[0] == poison
+
+
+class ReceivedBatches:
+    """A batch handler that records every batch and raises on the first one holding ``poison``."""
+
+    def __init__(self, poison: bytes | None = None) -> None:
+        self.batches: list[list[bytes]] = []
+        self.succeeded: list[bytes] = []
+        self._poison = poison
+
+    async def __call__(self, payloads: Any) -> None:
+        self.batches.append(list(payloads))
+        if self._poison is not None and self._poison in payloads:
+            self._poison = None
+            raise HandlerFailed(b"batch")
+        self.succeeded.extend(payloads)
+
+    def seen(self, *payloads: bytes) -> Callable[[], Awaitable[bool]]:
+        async def condition() -> bool:
+            return all(p in self.succeeded for p in payloads)
+
+        return condition
+
+
+async def test_a_batch_subscription_gets_a_keys_messages_in_order_and_a_failed_batch_again(
+    messaging: Messaging, eventually: Eventually
+) -> None:
+    group = messaging.group()
+    payloads = [f"b{i}".encode() for i in range(8)]
+    await messaging.publisher.publish_batch([(messaging.topic, KEY, p) for p in payloads])
+
+    received = ReceivedBatches(poison=payloads[3])
+    consumer = messaging.consumer()
+    consumer.subscribe_batch([messaging.topic], group, received, max_records=5)
+    await consumer.start()
+    await eventually(received.seen(*payloads), timeout=DEADLINE, what="every message in batches")
+    await consumer.stop()
+    assert all(len(b) <= 5 for b in received.batches)
+    assert received.succeeded == payloads  # the failed batch came again whole, nothing skipped or doubled
+    assert sum(payloads[3] in b for b in received.batches) == 2
+
+    later = b"after-restart"
+    await messaging.publisher.publish(messaging.topic, KEY, later)
+    restarted = ReceivedBatches()
+    consumer = messaging.consumer()
+    consumer.subscribe_batch([messaging.topic], group, restarted)
+    await consumer.start()
+    await eventually(restarted.seen(later), timeout=DEADLINE, what="the message published after the restart")
+    assert restarted.succeeded == [later]  # the group committed every batch that succeeded

@@ -269,3 +269,32 @@ async def test_get_is_scoped_to_the_account(twins: OrderTwins) -> None:
     assert await twins.read_model.get(uuid.uuid4(), sub.order_id) is None
     view = await twins.read_model.get(sub.account_id, sub.order_id)
     assert view is not None and view.client_order_id == sub.client_order_id
+
+
+async def test_apply_many_equals_apply_one_by_one_and_is_idempotent(twins: OrderTwins) -> None:
+    """One poll's events of two accounts in one call (issue 15): the entries, the views and the
+    stream logs are those of one ``apply`` per event, and the batch again changes nothing."""
+    model, n = twins.read_model, Numbering()
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    a_sub, b_sub = n(submitted(alice, qty=10)), n(submitted(bob, qty=5))
+    a_ack, b_ack = n(accepted(a_sub)), n(accepted(b_sub))
+    a_fill, b_fill = n(filled(a_sub, cum_qty=10, avg_price="150.10")), n(filled(b_sub, cum_qty=2, avg_price="99"))
+    poll = [a_sub, b_sub, a_ack, b_ack, a_fill, b_fill]
+
+    entries = await model.apply_many(poll)
+    assert [(e.account_id, e.seq, e.kind) for e in entries] == [
+        (alice, 1, "order"),
+        (bob, 1, "order"),
+        (alice, 2, "order"),
+        (bob, 2, "order"),
+        (alice, 3, "fill"),
+        (alice, 3, "order"),
+        (bob, 3, "fill"),
+        (bob, 3, "order"),
+    ]
+    assert await model.apply_many(poll) == entries  # redelivered: the same entries, nothing new
+    a_view, b_view = await model.get(alice, a_sub.order_id), await model.get(bob, b_sub.order_id)
+    assert a_view is not None and (a_view.status, a_view.filled_qty) == (OrderStatus.FILLED, 10)
+    assert b_view is not None and (b_view.status, b_view.filled_qty) == (OrderStatus.PARTIALLY_FILLED, 2)
+    assert await model.log_since(alice, 0) == [e for e in entries if e.account_id == alice]
+    assert (model.gaps, model.misfits) == (0, 0)

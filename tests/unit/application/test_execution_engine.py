@@ -502,3 +502,35 @@ async def test_a_venue_that_is_down_answers_broker_unavailable_and_never_blocks_
     await desk.engine.handle(cancel_requested(order))
     kinds = [r.kind for r in desk.bus.reports()]
     assert kinds == [ReportKind.BROKER_UNAVAILABLE, ReportKind.CANCEL_REJECTED]
+
+
+async def test_a_batch_keeps_each_orders_commands_in_order_and_works_orders_concurrently(
+    start_desk: StartDesk, eventually: Eventually
+) -> None:
+    """``handle_batch`` (issue 15): submit then cancel of one order stay in that order (the cancel
+    finds the order resting), and the orders of one poll are worked side by side: every submit
+    reached the venue before its first acknowledgement was published (one at a time, each submit
+    would wait for the previous order's acknowledgement, 0.2 s of venue latency)."""
+    desk = await start_desk(latency=0.2)
+    desk.quote("100.00", "100.02")
+    submits_at_publish: list[int] = []
+    publish = desk.bus.publish
+
+    async def counting(topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        submits_at_publish.append(len(desk.broker.submits))
+        await publish(topic, key, payload, headers)
+
+    desk.bus.publish = counting  # type: ignore[method-assign]
+    orders = [submitted(OrderType.LIMIT, limit="90") for _ in range(5)]
+
+    await desk.engine.handle_batch([*orders, *(cancel_requested(o) for o in orders)])
+
+    async def all_canceled() -> bool:
+        return len(desk.bus.reports(ReportKind.CANCELED)) == len(orders)
+
+    await eventually(all_canceled, timeout=10, what="every order canceled")
+    for order in orders:
+        kinds = [r.kind for r in desk.bus.reports(order=order)]
+        assert kinds == [ReportKind.NEW, ReportKind.CANCELED], kinds
+    assert sorted(desk.broker.submits) == sorted(str(o.order_id) for o in orders)
+    assert submits_at_publish[0] == len(orders)

@@ -8,12 +8,12 @@ raises propagates: the offset stays uncommitted and the message comes back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from pydantic import ValidationError
 
 from tradewind.application.correlation import correlation_id
-from tradewind.application.ports import EventPublisher, MessageHandler
+from tradewind.application.ports import BatchHandler, EventPublisher, MessageHandler
 from tradewind.application.topics import DEAD_LETTER
 from tradewind.domain.orders.events import OrderEvent, parse_order_event
 from tradewind.domain.orders.reports import VenueReport, parse_venue_report
@@ -56,3 +56,42 @@ def venue_report_handler(
         await handler(report)
 
     return on_message
+
+
+def venue_reports_batch_handler(
+    handler: Callable[[Sequence[VenueReport]], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+) -> BatchHandler:
+    """A poll's reports to ``handler`` at once (issue 15); what cannot be read goes to
+    ``dead_letter`` and the rest of the batch goes on, in order."""
+
+    async def on_batch(payloads: Sequence[bytes]) -> None:
+        reports = []
+        for payload in payloads:
+            try:
+                reports.append(parse_venue_report(payload))
+            except (ValidationError, ValueError) as exc:
+                log.error("undecodable report sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
+                await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
+        if reports:
+            await handler(reports)
+
+    return on_batch
+
+
+def order_events_batch_handler(
+    handler: Callable[[Sequence[OrderEvent]], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+) -> BatchHandler:
+    """The same for ``order.events``: a poll's events to ``handler`` at once, junk to ``dead_letter``."""
+
+    async def on_batch(payloads: Sequence[bytes]) -> None:
+        events = []
+        for payload in payloads:
+            try:
+                events.append(parse_order_event(payload))
+            except (ValidationError, ValueError) as exc:
+                log.error("undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
+                await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
+        if events:
+            await handler(events)
+
+    return on_batch

@@ -184,6 +184,11 @@ class OrderReadModel(Protocol):
 
     async def apply(self, event: OrderEvent) -> list[OrderLogEntry]: ...
 
+    async def apply_many(self, events: Sequence[OrderEvent]) -> list[OrderLogEntry]:
+        """``apply`` for each event in order, all in one transaction (one commit per poll, issue
+        15): every event's change commits, or none does and the call raises."""
+        ...
+
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None: ...
 
     async def list_orders(
@@ -264,6 +269,9 @@ class OrderLookup(Protocol):
 
 
 MessageHandler = Callable[[bytes], Awaitable[None]]
+#: a handler of one poll's messages, in partition order (issue 15): it makes all of them durable
+#: or raises, and then none of them is committed (each comes again)
+BatchHandler = Callable[[Sequence[bytes]], Awaitable[None]]
 
 
 class Subscriptions(Protocol):
@@ -271,6 +279,13 @@ class Subscriptions(Protocol):
     delivered again (invariant 5); a handler that returns has made its effect durable."""
 
     def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None: ...
+
+    def subscribe_batch(
+        self, topics: Sequence[str], group: str, handler: BatchHandler, *, max_records: int = 200
+    ) -> None:
+        """Like ``subscribe``, with what one poll returned (up to ``max_records``, in order per
+        partition) handed over at once; offsets are committed after the handler returned."""
+        ...
 
     async def start(self) -> None: ...
 

@@ -16,7 +16,7 @@ from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.settings import Settings
 from tradewind.adapters.broker.fix.adapter import FixBroker
 from tradewind.application.market.quote_pump import QuotePump
-from tradewind.application.messaging import order_event_handler
+from tradewind.application.messaging import order_events_batch_handler
 from tradewind.application.topics import ORDER_COMMANDS
 from tradewind.apps.gateway.containers import GatewayContainer
 from tradewind.apps.gateway.market_feeds import GatewayMarketData
@@ -77,10 +77,12 @@ class GatewayProcess:
         await engine.start()  # the broker runs before its first quote (a stopped one drops quotes)
         await self.market.start()  # prices before the first order can be risk-checked
         self.subscriptions = self.adapters.subscriptions()
-        self.subscriptions.subscribe(
+        # One poll at a time, its orders concurrently (issue 15; ``ExecutionEngine.handle_batch``).
+        self.subscriptions.subscribe_batch(
             [ORDER_COMMANDS],
             f"{self.settings.kafka_group_prefix}{GROUP}",
-            order_event_handler(engine.handle, self.adapters.publisher(), consumer=GROUP),
+            order_events_batch_handler(engine.handle_batch, self.adapters.publisher(), consumer=GROUP),
+            max_records=self.settings.consumer_batch_max,
         )
         await self.subscriptions.start()
         if self._health is not None:

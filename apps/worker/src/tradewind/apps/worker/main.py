@@ -17,7 +17,7 @@ from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.provisioning import ensure_audit_bucket, ensure_positions_table
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.audit.archiver import AuditArchiver
-from tradewind.application.messaging import order_event_handler, venue_report_handler
+from tradewind.application.messaging import order_events_batch_handler, venue_reports_batch_handler
 from tradewind.application.retention import RetentionLoop
 from tradewind.application.topics import AUDITED_TOPICS, EXECUTION_REPORTS, ORDER_EVENTS
 from tradewind.apps.worker.containers import WorkerContainer
@@ -86,22 +86,32 @@ class WorkerProcess:
         self._tasks.append(asyncio.create_task(relay.run(self._stop), name="outbox-relay"))
         await self.prepare_views()
         self.subscriptions = self.adapters.subscriptions()
-        self.subscriptions.subscribe(
+        # Each poll is one batch (issue 15): one ledger transaction, one read-model transaction,
+        # positions concurrently per account; offsets are committed after the batch's effects.
+        batch = self.settings.consumer_batch_max
+        self.subscriptions.subscribe_batch(
             [EXECUTION_REPORTS],
             self.group(LEDGER_GROUP),
-            venue_report_handler(self.container.ledger(), self.adapters.publisher(), consumer=LEDGER_GROUP),
+            venue_reports_batch_handler(
+                self.container.ledger().apply_batch, self.adapters.publisher(), consumer=LEDGER_GROUP
+            ),
+            max_records=batch,
         )
-        self.subscriptions.subscribe(
+        self.subscriptions.subscribe_batch(
             [ORDER_EVENTS],
             self.group(PROJECTION_GROUP),
-            order_event_handler(
-                self.container.order_projection(), self.adapters.publisher(), consumer=PROJECTION_GROUP
+            order_events_batch_handler(
+                self.container.order_projection().apply_batch, self.adapters.publisher(), consumer=PROJECTION_GROUP
             ),
+            max_records=batch,
         )
-        self.subscriptions.subscribe(
+        self.subscriptions.subscribe_batch(
             [ORDER_EVENTS],
             self.group(POSITIONS_GROUP),
-            order_event_handler(self.container.position_service(), self.adapters.publisher(), consumer=POSITIONS_GROUP),
+            order_events_batch_handler(
+                self.container.position_service().apply_batch, self.adapters.publisher(), consumer=POSITIONS_GROUP
+            ),
+            max_records=batch,
         )
         await self.subscriptions.start()
         self.archiver = AuditArchiver(

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     kafka_port: int = 9092
     #: prefixed to every consumer group id; empty in production, unique per isolated test stack
     kafka_group_prefix: str = ""
+    #: the most records one poll hands a batching consumer (ledger, read model, positions)
+    consumer_batch_max: int = 200
     #: where a consumer group without committed offsets starts (``latest`` only for test stacks)
     kafka_new_group_offset: Literal["earliest", "latest"] = "earliest"
 

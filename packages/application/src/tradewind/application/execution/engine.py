@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from collections.abc import Sequence
 
 from tradewind.application.execution.broker import (
     BrokerError,
@@ -68,6 +70,26 @@ class ExecutionEngine:
             await self._on_cancel(event)
         elif isinstance(event, OrderAmendRequested):
             await self._on_amend(event)
+
+    async def handle_batch(self, events: Sequence[OrderEvent]) -> None:
+        """One poll's commands (issue 15): each order's in order, orders concurrently. Only one
+        order's commands must not overtake each other (a cancel its submit); a command waits
+        for the venue's answer, so one at a time bounded the engine at one venue round trip per
+        command (200 cancels of a halted account queued behind each other). If any fails, this
+        raises once all have finished: the batch comes again, and a redelivered command is
+        answered from what the venue knows (``handle``)."""
+        by_order: dict[uuid.UUID, list[OrderEvent]] = {}
+        for event in events:
+            by_order.setdefault(event.order_id, []).append(event)
+
+        async def in_order(mine: list[OrderEvent]) -> None:
+            for event in mine:
+                await self.handle(event)
+
+        results = await asyncio.gather(*(in_order(mine) for mine in by_order.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _on_submitted(self, event: OrderSubmitted) -> None:
         coid = str(event.order_id)

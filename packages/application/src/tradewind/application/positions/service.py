@@ -11,8 +11,10 @@ Raising leaves the offset uncommitted: the fill comes back (invariant 5).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from tradewind.application.ports import EventPublisher, Notifier, PriceCache
@@ -74,6 +76,24 @@ class PositionService:
         quote = await self._quote(event.symbol)
         resource = position_resource(result.position, mark_for(result.position, quote), now)
         await self._notifier.publish(event.account_id, "position", None, resource)
+
+    async def apply_batch(self, events: Sequence[OrderEvent]) -> None:
+        """One poll's events (issue 15): each account's in order, accounts concurrently (a
+        position belongs to one account, so nothing of one account waits for another's store
+        and broker round trips). If any fails, it raises once all have finished: the batch comes
+        again and what was applied is a duplicate by ``last_seq``."""
+        by_account: dict[uuid.UUID, list[OrderEvent]] = {}
+        for event in events:
+            by_account.setdefault(event.account_id, []).append(event)
+
+        async def in_order(mine: list[OrderEvent]) -> None:
+            for event in mine:
+                await self(event)
+
+        results = await asyncio.gather(*(in_order(mine) for mine in by_account.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _quote(self, symbol: str) -> Quote | None:
         try:

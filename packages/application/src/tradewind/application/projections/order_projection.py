@@ -11,6 +11,7 @@ forever.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from tradewind.application.ports import Notifier, OrderReadModel
 from tradewind.domain.orders.events import OrderEvent
@@ -25,4 +26,18 @@ class OrderProjection:
 
     async def __call__(self, event: OrderEvent) -> None:
         for entry in await self._read_model.apply(event):
+            await self._notifier.publish(entry.account_id, entry.kind, entry.seq, entry.data)
+
+    async def apply_batch(self, events: Sequence[OrderEvent]) -> None:
+        """One poll's events in one read-model transaction (issue 15), announced after it
+        committed, in order. If the transaction fails, the events are applied one at a time
+        (each its own transaction), so one that cannot be stored costs the others nothing."""
+        try:
+            entries = await self._read_model.apply_many(events)
+        except Exception:
+            log.exception("projection batch failed; applying its events one by one", extra={"events": len(events)})
+            for event in events:
+                await self(event)
+            return
+        for entry in entries:
             await self._notifier.publish(entry.account_id, entry.kind, entry.seq, entry.data)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
-from tradewind.application.ports import MessageHandler
+from tradewind.application.ports import BatchHandler, MessageHandler
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,41 @@ class KafkaSubscriptions:
         )
         subscriber(on_message)
         self._subscribers.append(subscriber)
+
+    def subscribe_batch(
+        self, topics: Sequence[str], group: str, handler: BatchHandler, *, max_records: int = 200
+    ) -> None:
+        """One poll (``getmany``: up to ``max_records``, in order per partition) per call of
+        ``handler``; a handler that raises nacks the batch, which seeks every partition in it back
+        to its first record, so nothing of the batch is committed and all of it comes again."""
+        for topic in topics:
+            subscriber = self.broker.subscriber(
+                topic,
+                group_id=group,
+                auto_offset_reset=self._new_group_offset,
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                fetch_max_wait_ms=self._fetch_max_wait_ms,
+                batch=True,
+                max_records=max_records,
+                # an empty poll waits this long, then the subscriber sleeps as long again
+                batch_timeout_ms=self._fetch_max_wait_ms,
+            )
+            subscriber(self._on_batch(topic, group, handler))
+            self._subscribers.append(subscriber)
+
+    def _on_batch(self, topic: str, group: str, handler: BatchHandler) -> Any:
+        retry_delay = self._retry_delay
+
+        # One parameter only: FastStream reads any other parameter as a field of the message body.
+        async def on_batch(msg: KafkaMessage) -> None:
+            try:
+                await handler(msg.body)
+            except Exception:
+                log.exception("batch failed; it will be redelivered", extra={"group": group, "topic": topic})
+                await asyncio.sleep(retry_delay)  # back-off before the seek-back redelivery
+                raise
+
+        return on_batch
 
     async def ready(self) -> bool:
         """Every consumer has its partitions and a resolved position: from now on nothing

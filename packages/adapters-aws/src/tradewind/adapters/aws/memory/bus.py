@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tradewind.application.ports import MessageHandler
+from tradewind.application.ports import BatchHandler, MessageHandler
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ class _Topic:
 class MemoryBus:
     def __init__(self, *, retry_delay: float = 0.05) -> None:
         self._topics: dict[str, _Topic] = {}
-        self._subscriptions: list[tuple[str, str, MessageHandler]] = []
+        self._subscriptions: list[tuple[str, str, MessageHandler | BatchHandler, int | None]] = []
         self._offsets: dict[tuple[str, str], int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._retry_delay = retry_delay
@@ -48,12 +48,20 @@ class MemoryBus:
     # -- Subscriptions ------------------------------------------------------------------------
     def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
         for topic in topics:
-            self._subscriptions.append((topic, group, handler))
+            self._subscriptions.append((topic, group, handler, None))
+
+    def subscribe_batch(
+        self, topics: Sequence[str], group: str, handler: BatchHandler, *, max_records: int = 200
+    ) -> None:
+        for topic in topics:
+            self._subscriptions.append((topic, group, handler, max_records))
 
     async def start(self) -> None:
         """Start every subscription not yet running (idempotent: the demo's apps share one bus)."""
-        for topic, group, handler in self._subscriptions[len(self._tasks) :]:
-            self._tasks.append(asyncio.create_task(self._consume(topic, group, handler), name=f"{group}:{topic}"))
+        for topic, group, handler, batch in self._subscriptions[len(self._tasks) :]:
+            self._tasks.append(
+                asyncio.create_task(self._consume(topic, group, handler, batch), name=f"{group}:{topic}")
+            )
 
     async def ready(self) -> bool:
         return True
@@ -65,7 +73,7 @@ class MemoryBus:
         self._tasks = []
         self._subscriptions = []
 
-    async def _consume(self, topic: str, group: str, handler: MessageHandler) -> None:
+    async def _consume(self, topic: str, group: str, handler: MessageHandler | BatchHandler, batch: int | None) -> None:
         t = self._topic(topic)
         while True:
             offset = self._offsets.get((group, topic), 0)
@@ -74,13 +82,16 @@ class MemoryBus:
                 if offset >= len(t.records):
                     await t.changed.wait()
                 continue
-            _, payload = t.records[offset]
+            payloads = [p for _, p in t.records[offset : offset + (batch or 1)]]
             try:
-                await handler(payload)
+                if batch is None:
+                    await handler(payloads[0])  # type: ignore[arg-type]
+                else:
+                    await handler(payloads)  # type: ignore[arg-type]
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("handler failed; redelivering", extra={"group": group, "topic": topic})
                 await asyncio.sleep(self._retry_delay)  # back-off before redelivery
                 continue
-            self._offsets[(group, topic)] = offset + 1  # commit only after the handler returned
+            self._offsets[(group, topic)] = offset + len(payloads)  # commit only after the handler returned

@@ -6,6 +6,7 @@ import bisect
 import copy
 import logging
 import uuid
+from collections.abc import Sequence
 
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.application.ports import OrderLogEntry, OrderPage
@@ -46,6 +47,9 @@ class MemoryOrderReadModel:
         entries.extend(made)
         store.views[view.id] = view
         return made
+
+    async def apply_many(self, events: Sequence[OrderEvent]) -> list[OrderLogEntry]:
+        return [entry for event in events for entry in await self.apply(event)]
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         view = self._store.views.get(order_id)

@@ -1,6 +1,6 @@
 """The order read model in PostgreSQL (``order_views``), built from ``order.events`` only.
 
-One transaction per event, under a per-account advisory lock: the account's progress (the last
+One transaction per event (or per poll's events, ``apply_many``), under a per-account advisory lock: the account's progress (the last
 ``account_seq`` applied), the view change and the stream log rows commit together. An event at
 or below the progress is a redelivery: nothing changes and the entries it made are returned
 again. The stream log is keyed by ``(account_id, account_seq, part)``: the SSE id is the
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -54,61 +55,71 @@ class PgOrderReadModel:
         self.misfits = 0
 
     async def apply(self, event: OrderEvent) -> list[OrderLogEntry]:
+        return await self.apply_many([event])
+
+    async def apply_many(self, events: Sequence[OrderEvent]) -> list[OrderLogEntry]:
+        """Every event in order, in one transaction: each account's advisory lock taken once, in
+        one order (sorted), before anything else, so two such transactions cannot deadlock."""
+        entries: list[OrderLogEntry] = []
+        async with self._pool.acquire() as conn, conn.transaction():
+            for account in sorted({str(e.account_id) for e in events if e.account_seq is not None}):
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", account)
+            for event in events:
+                entries.extend(await self._apply(conn, event))
+        return entries
+
+    async def _apply(self, conn: asyncpg.Connection, event: OrderEvent) -> list[OrderLogEntry]:
         seq = event.account_seq
         if seq is None:
             self.misfits += 1
             log.error("order event without account_seq skipped", extra={"event_id": str(event.event_id)})
             return []
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", str(event.account_id))
-            last = await conn.fetchval(
-                "SELECT last_seq FROM projection_progress WHERE consumer = $1 AND account_id = $2",
-                self._consumer,
-                event.account_id,
-            )
-            if last is not None and seq <= last:
-                rows = await conn.fetch(
-                    "SELECT * FROM order_event_log WHERE account_id = $1 AND seq = $2 ORDER BY part",
-                    event.account_id,
-                    seq,
-                )
-                return [_entry(r) for r in rows]
-            gap = seq > (last or 0) + 1
-            if gap:
-                self.gaps += 1
-                log.error(
-                    "gap in order.events: the view may miss events (rebuild it with tradewind replay)",
-                    extra={"account_id": str(event.account_id), "expected": (last or 0) + 1, "got": seq},
-                )
-            await conn.execute(
-                "INSERT INTO projection_progress (consumer, account_id, last_seq, gaps) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (consumer, account_id) DO UPDATE"
-                " SET last_seq = EXCLUDED.last_seq, gaps = projection_progress.gaps + EXCLUDED.gaps",
-                self._consumer,
+        last = await conn.fetchval(
+            "SELECT last_seq FROM projection_progress WHERE consumer = $1 AND account_id = $2",
+            self._consumer,
+            event.account_id,
+        )
+        if last is not None and seq <= last:
+            rows = await conn.fetch(
+                "SELECT * FROM order_event_log WHERE account_id = $1 AND seq = $2 ORDER BY part",
                 event.account_id,
                 seq,
-                int(gap),
             )
-            row = await conn.fetchrow(f"SELECT {VIEW_COLUMNS} FROM order_views WHERE id = $1", event.order_id)
-            try:
-                view, produced = apply_to_view(None if row is None else order_from_row(row), event)
-            except (ProjectionMiss, InvalidTransition, StaleReport) as exc:
-                self.misfits += 1
-                log.error(
-                    "order event does not fit the view; skipped",
-                    extra={"event_id": str(event.event_id), "error": str(exc)},
-                )
-                return []
-            await conn.execute(_UPSERT, *view_values(view))
-            entries = [
-                OrderLogEntry(seq, view.account_id, kind, data, part) for part, (kind, data) in enumerate(produced)
-            ]
-            await conn.executemany(
-                "INSERT INTO order_event_log (account_id, seq, part, kind, data) VALUES ($1, $2, $3, $4, $5::jsonb)"
-                " ON CONFLICT DO NOTHING",
-                [(e.account_id, e.seq, e.part, e.kind, json.dumps(e.data)) for e in entries],
+            return [_entry(r) for r in rows]
+        gap = seq > (last or 0) + 1
+        if gap:
+            self.gaps += 1
+            log.error(
+                "gap in order.events: the view may miss events (rebuild it with tradewind replay)",
+                extra={"account_id": str(event.account_id), "expected": (last or 0) + 1, "got": seq},
             )
-            return entries
+        await conn.execute(
+            "INSERT INTO projection_progress (consumer, account_id, last_seq, gaps) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (consumer, account_id) DO UPDATE"
+            " SET last_seq = EXCLUDED.last_seq, gaps = projection_progress.gaps + EXCLUDED.gaps",
+            self._consumer,
+            event.account_id,
+            seq,
+            int(gap),
+        )
+        row = await conn.fetchrow(f"SELECT {VIEW_COLUMNS} FROM order_views WHERE id = $1", event.order_id)
+        try:
+            view, produced = apply_to_view(None if row is None else order_from_row(row), event)
+        except (ProjectionMiss, InvalidTransition, StaleReport) as exc:
+            self.misfits += 1
+            log.error(
+                "order event does not fit the view; skipped",
+                extra={"event_id": str(event.event_id), "error": str(exc)},
+            )
+            return []
+        await conn.execute(_UPSERT, *view_values(view))
+        entries = [OrderLogEntry(seq, view.account_id, kind, data, part) for part, (kind, data) in enumerate(produced)]
+        await conn.executemany(
+            "INSERT INTO order_event_log (account_id, seq, part, kind, data) VALUES ($1, $2, $3, $4, $5::jsonb)"
+            " ON CONFLICT DO NOTHING",
+            [(e.account_id, e.seq, e.part, e.kind, json.dumps(e.data)) for e in entries],
+        )
+        return entries
 
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         row = await self._pool.fetchrow(
