@@ -7,6 +7,7 @@ from dependency_injector import containers, providers
 
 from tradewind.adapters.broker.history import HistoryReplay
 from tradewind.adapters.broker.paper import PaperBroker
+from tradewind.application.execution.breaker import CircuitBreaker
 from tradewind.application.execution.engine import ExecutionEngine
 from tradewind.application.execution.gateway import BrokerGateway
 
@@ -24,7 +25,10 @@ class GatewayContainer(containers.DeclarativeContainer):
         latency=providers.Callable(_ms, config.paper_latency_ms),
         slice_qty=config.paper_slice_qty,
     )
-    gateway = providers.Singleton(BrokerGateway, adapter=broker)
+    breaker = providers.Singleton(
+        CircuitBreaker, failure_threshold=config.broker_breaker_failures, reset_timeout=config.broker_breaker_reset_s
+    )
+    gateway = providers.Singleton(BrokerGateway, adapter=broker, breaker=breaker)
     engine = providers.Singleton(
         ExecutionEngine,
         gateway=gateway,

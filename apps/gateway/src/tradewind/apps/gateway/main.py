@@ -19,6 +19,7 @@ from tradewind.application.messaging import order_event_handler
 from tradewind.application.topics import ORDER_COMMANDS
 from tradewind.apps.gateway.containers import GatewayContainer
 from tradewind.apps.gateway.market_feeds import GatewayMarketData
+from tradewind.apps.gateway.metrics import render_breaker
 from tradewind.domain.market import Quote
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,14 @@ class GatewayProcess:
         self.market = GatewayMarketData(self.adapters, container.broker(), settings)  # feeds -> Kinesis + broker
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._health = HealthServer(settings.web_host, settings.gateway_health_port, self.readiness) if health else None
+        self._health = (
+            HealthServer(settings.web_host, settings.gateway_health_port, self.readiness, self.metrics)
+            if health
+            else None
+        )
+
+    def metrics(self) -> str:
+        return render_breaker(self.container.breaker())
 
     async def readiness(self) -> dict[str, Any]:
         checks = await self.adapters.lifecycle().readiness()

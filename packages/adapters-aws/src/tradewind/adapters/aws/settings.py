@@ -76,6 +76,11 @@ class Settings(BaseSettings):
 
     # execution
     broker_ack_timeout: float = 5.0
+    #: circuit breaker around every broker call (README "Broker circuit breaker"): this many
+    #: calls in a row failing as unreachable open it (a refusal is an answer); while open,
+    #: orders end broker_unavailable at once; after broker_breaker_reset_s one trial call goes through
+    broker_breaker_failures: int = 5
+    broker_breaker_reset_s: float = 10.0
     paper_latency_ms: int = 20
     paper_slice_qty: int | None = None
     quote_interval_ms: int = 500  # the simulated/replayed quote source's tick

@@ -71,7 +71,11 @@ class ExecutionEngine:
 
     async def _on_submitted(self, event: OrderSubmitted) -> None:
         coid = str(event.order_id)
-        known = await self._state(coid)
+        try:
+            known = await self._gateway.order_state(coid)
+        except BrokerUnavailableError as exc:  # down, or the breaker is open: answer at once
+            await self._conclude(event, ReportKind.BROKER_UNAVAILABLE, f"broker unavailable: {exc}")
+            return
         if known is not None:
             # A redelivered submit the venue already has: tell again what it knows (the ledger
             # applies each report once), in case the first telling was lost with a restart.
@@ -123,9 +127,9 @@ class ExecutionEngine:
 
     async def _state(self, coid: str) -> BrokerOrderState | None:
         """What the venue knows of the order; ``None`` when it does not know it, or cannot be
-        asked (a venue that is down is found out by the submit, which reports it)."""
+        asked (the caller has already had its answer from the venue or reports a refusal)."""
         try:
-            return await asyncio.to_thread(self._gateway.adapter.order_state, coid)
+            return await self._gateway.order_state(coid)
         except BrokerUnavailableError:
             return None
 
@@ -182,7 +186,7 @@ class ExecutionEngine:
 
     async def reconcile(self, cause: OrderSubmitted) -> None:
         """Ask the broker what it knows of the order and publish it as flagged reports."""
-        state = await asyncio.to_thread(self._gateway.adapter.order_state, str(cause.order_id))
+        state = await self._gateway.order_state(str(cause.order_id))
         if state is None:
             await self._conclude(cause, ReportKind.BROKER_UNAVAILABLE, "the broker has no record of the order")
             return
