@@ -1,36 +1,43 @@
-"""Decoding consumed messages into events, with a dead letter for what can never be read.
+"""Decoding consumed messages into events; what can never be read is ``PoisonMessage``.
 
-A message that is not a valid event will fail the same way on every redelivery; it goes to
-``dead_letter`` and the handler returns, so the partition moves on. Anything else a handler
-raises propagates: the offset stays uncommitted and the message comes back.
+A message that is not a valid event, or is of a schema version newer than this release reads,
+will fail the same way on every redelivery: the decoder raises ``PoisonMessage`` and the
+subscriptions' ``DeadLetterPolicy`` parks it on ``dead_letter`` (with its topic, partition,
+offset and headers), so the partition moves on; once a release reads it, ``tradewind dlq replay``
+re-drives it. Anything else a handler raises is the policy's to retry.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
 from tradewind.application.correlation import correlation_id
-from tradewind.application.ports import EventPublisher, MessageHandler
-from tradewind.application.topics import DEAD_LETTER
+from tradewind.application.dead_letters import PoisonMessage
+from tradewind.application.ports import MessageHandler
+from tradewind.domain.orders.events import SCHEMA_VERSION as ORDER_EVENT_SCHEMA_VERSION
 from tradewind.domain.orders.events import OrderEvent, parse_order_event
+from tradewind.domain.orders.reports import SCHEMA_VERSION as REPORT_SCHEMA_VERSION
 from tradewind.domain.orders.reports import VenueReport, parse_venue_report
-
-log = logging.getLogger(__name__)
 
 
 def order_event_handler(
-    handler: Callable[[OrderEvent], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+    handler: Callable[[OrderEvent], Awaitable[None]],
+    *,
+    consumer: str,
+    max_schema_version: int = ORDER_EVENT_SCHEMA_VERSION,
 ) -> MessageHandler:
     async def on_message(payload: bytes) -> None:
         try:
             event = parse_order_event(payload)
         except (ValidationError, ValueError) as exc:
-            log.error("undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
-            await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
-            return
+            raise PoisonMessage(f"undecodable order event for {consumer}: {str(exc)[:500]}") from exc
+        if event.schema_version > max_schema_version:
+            raise PoisonMessage(
+                f"order event schema_version {event.schema_version} is newer than {consumer} reads"
+                f" ({max_schema_version})"
+            )
         token = correlation_id.set(str(event.correlation_id))
         try:
             await handler(event)
@@ -41,18 +48,23 @@ def order_event_handler(
 
 
 def venue_report_handler(
-    handler: Callable[[VenueReport], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+    handler: Callable[[VenueReport], Awaitable[None]],
+    *,
+    consumer: str,
+    max_schema_version: int = REPORT_SCHEMA_VERSION,
 ) -> MessageHandler:
-    """The same rule for ``execution.reports``: junk to ``dead_letter``, anything else raised
-    by the handler propagates (the report comes back)."""
+    """The same rule for ``execution.reports``."""
 
     async def on_message(payload: bytes) -> None:
         try:
             report = parse_venue_report(payload)
         except (ValidationError, ValueError) as exc:
-            log.error("undecodable report sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
-            await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
-            return
+            raise PoisonMessage(f"undecodable venue report for {consumer}: {str(exc)[:500]}") from exc
+        if report.schema_version > max_schema_version:
+            raise PoisonMessage(
+                f"venue report schema_version {report.schema_version} is newer than {consumer} reads"
+                f" ({max_schema_version})"
+            )
         await handler(report)
 
     return on_message

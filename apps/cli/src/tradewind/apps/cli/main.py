@@ -14,6 +14,7 @@ import typer
 from tradewind.adapters.aws.observability.logs import configure_logging
 from tradewind.adapters.aws.settings import Settings
 from tradewind.apps.cli.contracts import contracts
+from tradewind.apps.cli.dlq import dlq
 from tradewind.apps.cli.market import market
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(infra, name="infra")
 app.add_typer(users, name="users")
 app.add_typer(market, name="market")
 app.add_typer(contracts, name="contracts")
+app.add_typer(dlq, name="dlq")
 audit = typer.Typer(help="The audit archive (Parquet on S3): SQL over it.")
 app.add_typer(audit, name="audit")
 ledger = typer.Typer(help="The OMS ledger: venue reports it kept but could not apply.")

@@ -84,7 +84,7 @@ class GatewayProcess:
         self.subscriptions.subscribe(
             [ORDER_COMMANDS],
             f"{self.settings.kafka_group_prefix}{GROUP}",
-            order_event_handler(engine.handle, self.adapters.publisher(), consumer=GROUP),
+            order_event_handler(engine.handle, consumer=GROUP),
         )
         await self.subscriptions.start()
         if self._health is not None:

@@ -25,6 +25,7 @@ from tradewind.adapters.aws.kinesis.producer import KinesisPriceProducer
 from tradewind.adapters.aws.lifecycle import AwsLifecycle, MemoryLifecycle
 from tradewind.adapters.aws.memory.bus import MemoryBus
 from tradewind.adapters.aws.memory.candles import MemoryCandleStore
+from tradewind.adapters.aws.memory.dead_letters import MemoryDeadLetterStore
 from tradewind.adapters.aws.memory.kinesis import MemoryCheckpointStore, MemoryKinesis
 from tradewind.adapters.aws.memory.log import MemoryLogOffsets, MemoryPartitionedLog
 from tradewind.adapters.aws.memory.notifier import MemoryNotifier
@@ -39,6 +40,7 @@ from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.retention import MemoryRetention
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.aws.postgres.candles import PgCandleStore
+from tradewind.adapters.aws.postgres.dead_letters import PgDeadLetterStore
 from tradewind.adapters.aws.postgres.orders import PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
@@ -70,8 +72,13 @@ class AwsAdapters(containers.DeclarativeContainer):
     redis = providers.Singleton(Redis.from_url, config.redis_url, decode_responses=False)
     publisher = providers.Singleton(KafkaEventPublisher, bootstrap_servers=config.kafka_bootstrap)
     subscriptions = providers.Factory(
-        KafkaSubscriptions, bootstrap_servers=config.kafka_bootstrap, new_group_offset=config.kafka_new_group_offset
+        KafkaSubscriptions,
+        bootstrap_servers=config.kafka_bootstrap,
+        dead_letters=publisher,
+        max_attempts=config.consumer_max_attempts,
+        new_group_offset=config.kafka_new_group_offset,
     )
+    dead_letters = providers.Singleton(PgDeadLetterStore, pool=pg_pool)
 
     uow = providers.Factory(PgUnitOfWork, pool=pg_pool)
     read_model = providers.Singleton(PgOrderReadModel, pool=pg_pool)
@@ -83,6 +90,7 @@ class AwsAdapters(containers.DeclarativeContainer):
         outbox_s=config.retention_outbox_s,
         reports_s=config.retention_reports_s,
         log_s=config.retention_stream_log_s,
+        dead_letters_s=config.retention_dead_letters_s,
     )
     prices = providers.Singleton(RedisPriceCache, redis=redis)
     notifier = providers.Singleton(RedisNotifier, redis=redis)
@@ -150,6 +158,7 @@ class MemoryAdapters(containers.DeclarativeContainer):
     bus = providers.Singleton(MemoryBus)
     publisher = bus
     subscriptions = bus  # one in-process bus shared by every app of the demo
+    dead_letters = providers.Singleton(MemoryDeadLetterStore)
 
     uow = providers.Factory(MemoryUnitOfWork, store=store)
     read_model = providers.Singleton(MemoryOrderReadModel, store=store)

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     retention_outbox_s: float = 86_400.0  # sent outbox rows: a day
     retention_reports_s: float = 8 * 86_400.0  # settled venue reports: longer than Kafka's 7 days
     retention_stream_log_s: float = 8 * 86_400.0  # SSE resume horizon
+    retention_dead_letters_s: float = 30 * 86_400.0  # dead letters kept for `tradewind dlq` (the archive keeps all)
+
+    # dead letters (README "Dead letters"): a consumer's handler that fails (not for want of a
+    # dependency) is retried in place this many times in all, then its message goes to dead_letter
+    consumer_max_attempts: int = 5
 
     @model_validator(mode="after")
     def _local_aws_endpoint(self) -> Settings:

@@ -1,6 +1,7 @@
 """An in-process Kafka twin for the ``memory`` profile: ordered topic logs, consumer groups with
 committed offsets, redelivery when a handler raises. One key's messages stay in order because a
-topic is a single ordered log here (Kafka keeps order per partition, a weaker promise)."""
+topic is a single ordered log here (Kafka keeps order per partition, a weaker promise). Handlers
+run under the same ``DeadLetterPolicy`` as on Kafka (partition 0, offset = position in the log)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tradewind.application.dead_letters import DeadLetterPolicy, Delivery, DeliveryHandler
 from tradewind.application.ports import MessageHandler
 
 log = logging.getLogger(__name__)
@@ -17,16 +19,19 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Topic:
     records: list[tuple[str, bytes]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class MemoryBus:
-    def __init__(self, *, retry_delay: float = 0.05) -> None:
+    def __init__(self, *, retry_delay: float = 0.05, max_attempts: int = 5) -> None:
         self._topics: dict[str, _Topic] = {}
-        self._subscriptions: list[tuple[str, str, MessageHandler]] = []
+        self._subscriptions: list[tuple[str, str, DeliveryHandler]] = []
         self._offsets: dict[tuple[str, str], int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._retry_delay = retry_delay
+        self._max_attempts = max_attempts
+        self.policies: dict[str, DeadLetterPolicy] = {}
 
     def _topic(self, name: str) -> _Topic:
         return self._topics.setdefault(name, _Topic())
@@ -34,10 +39,18 @@ class MemoryBus:
     def records(self, topic: str) -> list[tuple[str, bytes]]:
         return list(self._topic(topic).records)
 
+    def deliveries(self, topic: str) -> list[Delivery]:
+        t = self._topic(topic)
+        return [
+            Delivery(topic, 0, offset, payload, key, headers)
+            for offset, ((key, payload), headers) in enumerate(zip(t.records, t.headers, strict=True))
+        ]
+
     # -- EventPublisher ------------------------------------------------------------------------
     async def publish(self, topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None) -> None:
         t = self._topic(topic)
         t.records.append((key, payload))
+        t.headers.append(dict(headers or {}))
         t.changed.set()
 
     async def publish_batch(self, records: Sequence[tuple[str, str, bytes]]) -> int:
@@ -47,6 +60,16 @@ class MemoryBus:
 
     # -- Subscriptions ------------------------------------------------------------------------
     def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
+        async def on_delivery(delivery: Delivery) -> None:
+            await handler(delivery.payload)
+
+        self.subscribe_deliveries(topics, group, on_delivery)
+
+    def subscribe_deliveries(self, topics: Sequence[str], group: str, handler: DeliveryHandler) -> None:
+        self.policies.setdefault(
+            group,
+            DeadLetterPolicy(self, consumer=group, max_attempts=self._max_attempts, retry_delay=self._retry_delay),
+        )
         for topic in topics:
             self._subscriptions.append((topic, group, handler))
 
@@ -74,9 +97,10 @@ class MemoryBus:
                 if offset >= len(t.records):
                     await t.changed.wait()
                 continue
-            _, payload = t.records[offset]
+            key, payload = t.records[offset]
+            delivery = Delivery(topic, 0, offset, payload, key, t.headers[offset])
             try:
-                await handler(payload)
+                await self.policies[group].deliver(delivery, handler)
             except asyncio.CancelledError:
                 raise
             except Exception:
