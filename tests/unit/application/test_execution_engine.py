@@ -309,12 +309,13 @@ async def test_a_broker_that_goes_quiet_makes_the_order_unknown_then_reconciled(
     assert len([e for e in await read_model.log_since(ACCOUNT, 0) if e.kind == "fill"]) == 1
 
 
-async def test_an_order_the_broker_never_saw_is_reconciled_to_broker_unavailable(start_desk: StartDesk) -> None:
+async def test_an_order_the_broker_never_saw_is_reconciled_to_rejected_with_the_reason(start_desk: StartDesk) -> None:
     desk = await start_desk(reconcile_after=0.01)
     order = submitted(OrderType.LIMIT, limit="90")
     await desk.engine.reconcile(order)
     [report] = desk.bus.reports()
-    assert report.kind is ReportKind.BROKER_UNAVAILABLE and report.causation_id == order.event_id
+    assert report.kind is ReportKind.REJECTED and report.reconciliation
+    assert report.reason is not None and "no record of the order" in report.reason
     await desk.engine.reconcile(order)
     first, again = desk.bus.reports()
     assert first.report_id == again.report_id  # the ledger applies it once

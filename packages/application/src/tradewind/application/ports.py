@@ -129,6 +129,10 @@ class ReportJournal(Protocol):
 
     async def flagged(self, limit: int = 100) -> list[dict[str, object]]: ...
 
+    async def external(self, limit: int = 100) -> list[dict[str, object]]:
+        """Flagged reports for orders the ledger does not have (external orders), newest first."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""

@@ -1,5 +1,6 @@
-"""The gateway's composition root: execution engine + broker gateway over the paper broker, and
-the quote pump that feeds it real-history prices."""
+"""The gateway's composition root: execution engine + broker gateway (behind its circuit
+breaker) over the paper broker, the reconciliation against it, and the quote pump that feeds it
+real-history prices."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tradewind.adapters.broker.paper import PaperBroker
 from tradewind.application.execution.breaker import CircuitBreaker
 from tradewind.application.execution.engine import ExecutionEngine
 from tradewind.application.execution.gateway import BrokerGateway
+from tradewind.application.execution.reconcile import Reconciler
 
 
 def _ms(value: int) -> float:
@@ -34,5 +36,14 @@ class GatewayContainer(containers.DeclarativeContainer):
         gateway=gateway,
         publisher=adapters.publisher,
         ack_timeout=config.broker_ack_timeout,
+    )
+    reconciler = providers.Singleton(
+        Reconciler,
+        gateway=gateway,
+        ledger=adapters.ledger_open_orders,
+        publish=engine.provided.publish_reconciled,
+        send=engine.provided.send,
+        interval=config.reconcile_interval_s,
+        grace=config.reconcile_grace_s,
     )
     replay = providers.Singleton(HistoryReplay)

@@ -30,7 +30,7 @@ from tradewind.adapters.aws.memory.kinesis import MemoryCheckpointStore, MemoryK
 from tradewind.adapters.aws.memory.log import MemoryLogOffsets, MemoryPartitionedLog
 from tradewind.adapters.aws.memory.notifier import MemoryNotifier
 from tradewind.adapters.aws.memory.objects import MemoryObjectStore
-from tradewind.adapters.aws.memory.orders import MemoryOrderLookup, MemoryUnitOfWork
+from tradewind.adapters.aws.memory.orders import MemoryLedgerOpenOrders, MemoryOrderLookup, MemoryUnitOfWork
 from tradewind.adapters.aws.memory.outbox import MemoryOutboxStore
 from tradewind.adapters.aws.memory.positions import MemoryPositionStore
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
@@ -41,7 +41,7 @@ from tradewind.adapters.aws.memory.retention import MemoryRetention
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.aws.postgres.candles import PgCandleStore
 from tradewind.adapters.aws.postgres.dead_letters import PgDeadLetterStore
-from tradewind.adapters.aws.postgres.orders import PgOrderLookup, PgUnitOfWork
+from tradewind.adapters.aws.postgres.orders import PgLedgerOpenOrders, PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
 from tradewind.adapters.aws.postgres.retention import PgRetention
@@ -84,6 +84,7 @@ class AwsAdapters(containers.DeclarativeContainer):
     read_model = providers.Singleton(PgOrderReadModel, pool=pg_pool)
     outbox = providers.Singleton(PgOutboxStore, pool=pg_pool)
     order_lookup = providers.Singleton(PgOrderLookup, pool=pg_pool)
+    ledger_open_orders = providers.Singleton(PgLedgerOpenOrders, pool=pg_pool)
     retention = providers.Singleton(
         PgRetention,
         pool=pg_pool,
@@ -164,6 +165,7 @@ class MemoryAdapters(containers.DeclarativeContainer):
     read_model = providers.Singleton(MemoryOrderReadModel, store=store)
     outbox = providers.Singleton(MemoryOutboxStore, store=store)
     order_lookup = providers.Singleton(MemoryOrderLookup, store=store)
+    ledger_open_orders = providers.Singleton(MemoryLedgerOpenOrders, store=store)
     retention = providers.Singleton(MemoryRetention)
     prices = providers.Singleton(MemoryPriceCache)
     notifier = providers.Singleton(MemoryNotifier)

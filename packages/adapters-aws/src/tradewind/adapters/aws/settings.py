@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     #: orders end broker_unavailable at once; after broker_breaker_reset_s one trial call goes through
     broker_breaker_failures: int = 5
     broker_breaker_reset_s: float = 10.0
+    #: reconciliation against the venue (on start, on every reconnect, and every this many seconds)
+    reconcile_interval_s: float = 30.0
+    #: how long an open order may be unknown to the venue before reconciliation rejects it (its
+    #: submit may still be on the wire): counted from the ledger's last change of the order
+    reconcile_grace_s: float = 10.0
     paper_latency_ms: int = 20
     paper_slice_qty: int | None = None
     quote_interval_ms: int = 500  # the simulated/replayed quote source's tick

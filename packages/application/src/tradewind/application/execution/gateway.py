@@ -22,13 +22,14 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TypeVar
 
-from tradewind.application.execution.breaker import CircuitBreaker
+from tradewind.application.execution.breaker import BreakerState, CircuitBreaker
 from tradewind.application.execution.broker import (
     BrokerAdapter,
     BrokerError,
     BrokerOrder,
     BrokerOrderState,
     BrokerUnavailableError,
+    ConnectionEvents,
     ExecutionReport,
 )
 
@@ -44,14 +45,26 @@ class BrokerGateway:
         self._queue: asyncio.Queue[ExecutionReport] = asyncio.Queue()
         self._waiters: dict[str, list[asyncio.Future[ExecutionReport]]] = {}
         self._pump: asyncio.Task[None] | None = None
+        self._connection_listeners: list[Callable[[str], None]] = []
 
     @property
     def adapter(self) -> BrokerAdapter:
         return self._adapter
 
+    def on_connected(self, listener: Callable[[str], None]) -> None:
+        """``listener(why)`` runs on the loop each time the venue is back: the adapter says its
+        session is (re)established, or the circuit breaker closes after being open."""
+        self._connection_listeners.append(listener)
+
+    def _connected(self, why: str) -> None:
+        for listener in self._connection_listeners:
+            listener(why)
+
     async def start(self, sink: ReportSink) -> None:
         self._loop = asyncio.get_running_loop()
         self._adapter.register_callback(self._from_broker_thread)
+        if isinstance(self._adapter, ConnectionEvents):
+            self._adapter.register_connection_callback(self._connected_from_broker_thread)
         await asyncio.to_thread(self._adapter.start)
         self._pump = asyncio.create_task(self._publish_reports(sink), name="broker-report-pump")
 
@@ -80,6 +93,11 @@ class BrokerGateway:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._queue.put_nowait, report)
 
+    def _connected_from_broker_thread(self) -> None:
+        """Runs on the broker's thread: hand over and return."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._connected, "broker session established")
+
     async def _publish_reports(self, sink: ReportSink) -> None:
         while True:
             report = await self._queue.get()
@@ -102,6 +120,7 @@ class BrokerGateway:
         (``BrokerError``: unknown order, cannot replace) is an answer, so it counts as success;
         ``BrokerUnavailableError`` and anything unexpected count as failures."""
         self.breaker.before_call()
+        was_closed = self.breaker.state is BreakerState.CLOSED
         try:
             result = await asyncio.to_thread(fn, *args)
         except BrokerUnavailableError as exc:
@@ -117,6 +136,8 @@ class BrokerGateway:
             self.breaker.abandoned()
             raise
         self.breaker.succeeded()
+        if not was_closed:
+            self._connected("circuit breaker closed")
         return result
 
     async def submit(self, order: BrokerOrder) -> None:
