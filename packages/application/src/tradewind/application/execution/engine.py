@@ -73,11 +73,7 @@ class ExecutionEngine:
 
     async def _on_submitted(self, event: OrderSubmitted) -> None:
         coid = str(event.order_id)
-        try:
-            known = await self._gateway.order_state(coid)
-        except BrokerUnavailableError as exc:  # down, or the breaker is open: answer at once
-            await self._conclude(event, ReportKind.BROKER_UNAVAILABLE, f"broker unavailable: {exc}")
-            return
+        known = await self._state(coid)  # a question that fails is answered by the submit below
         if known is not None:
             # A redelivered submit the venue already has: tell again what it knows (the ledger
             # applies each report once), in case the first telling was lost with a restart.
