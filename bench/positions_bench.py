@@ -307,10 +307,10 @@ async def kafka_lag(
     accounts = [uuid.uuid4() for _ in range(50)]
     publisher = KafkaEventPublisher(settings.kafka_bootstrap)
     await publisher.start()
-    subs = KafkaSubscriptions(settings.kafka_bootstrap, new_group_offset="latest")
+    subs = KafkaSubscriptions(settings.kafka_bootstrap, dead_letters=publisher, new_group_offset="latest")
     svc = service(store, publisher)
     group = f"bench-{uuid.uuid4().hex[:8]}-positions"
-    subs.subscribe([ORDER_FILLED], group, order_event_handler(svc, publisher, consumer="positions"))
+    subs.subscribe([ORDER_FILLED], group, order_event_handler(svc, consumer="positions"))
     await subs.start()
     try:
         await until(subs.ready, timeout=60, interval=0.1)
@@ -327,7 +327,7 @@ async def lag_at_rate(settings: Settings, rate: float, seconds: float, moto_seco
     accounts = [uuid.uuid4() for _ in range(50)]
     bus = MemoryBus()
     svc = service(MemoryPositionStore(), bus)
-    bus.subscribe([ORDER_FILLED], "positions", order_event_handler(svc, bus, consumer="positions"))
+    bus.subscribe([ORDER_FILLED], "positions", order_event_handler(svc, consumer="positions"))
     await bus.start()
     n = await paced(bus.publish, rate, seconds, accounts)
     await wait_applied(svc, n, 30)

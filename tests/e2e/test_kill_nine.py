@@ -3,7 +3,8 @@ trader keeps placing orders; each is restarted, and afterwards every order the w
 for is final, filled exactly once: the ledger's position equals the sum of the fills, the read
 model equals the ledger, and the stream numbers every event once.
 
-Its own three processes (not the session's stack), so the kills hurt no other test. The gateway's
+Its own three processes on a database of their own (not the session's stack), so the kills hurt
+no other test and no other gateway reconciles its orders. The gateway's
 kill belongs with the venue that outlives it (issue 14: the paper broker lives in the gateway
 until then, so a kill loses the broker's book).
 """
@@ -20,9 +21,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from tradewind.adapters.aws.postgres.migrate import migrate
 from tradewind.adapters.aws.settings import Settings
 
 from .conftest import TRADEWIND, _wait_ready, free_port
@@ -73,11 +76,44 @@ class Processes:
 
 
 @pytest.fixture
-def processes(local_settings: Settings, tmp_path: Any) -> Iterator[Processes]:
+def own_database(local_settings: Settings) -> Iterator[str]:
+    """A migrated database of these processes' own: its gateway's paper broker is the venue of
+    this ledger alone (reconciliation rejects open orders its venue does not know, so two
+    gateways with two in-process paper brokers must not share a ledger)."""
+    name = f"tw_kill_{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(local_settings.pg_dsn)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        conn = await asyncpg.connect(local_settings.model_copy(update={"pg_database": name}).pg_dsn)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(local_settings.pg_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    try:
+        yield name
+    finally:
+        asyncio.run(drop())
+
+
+@pytest.fixture
+def processes(own_database: str, tmp_path: Any) -> Iterator[Processes]:
     env = {
         **os.environ,
         "TRADEWIND_PROFILE": "local",
-        "TRADEWIND_PG_DATABASE": local_settings.pg_database,
+        "TRADEWIND_PG_DATABASE": own_database,
         "TRADEWIND_WEB_PORT": str(free_port()),
         "TRADEWIND_WORKER_HEALTH_PORT": str(free_port()),
         "TRADEWIND_GATEWAY_HEALTH_PORT": str(free_port()),

@@ -73,8 +73,8 @@ class Oms:
             reconcile_after=3600.0,  # a scenario ends before any reconciliation would run
         )
         self.ledger = OrderLedger(self.adapters.uow)
-        self._to_engine = order_event_handler(self.engine.handle, self.bus, consumer="execution-engine")
-        self._to_ledger = venue_report_handler(self.ledger, self.bus, consumer="oms-ledger")
+        self._to_engine = order_event_handler(self.engine.handle, consumer="execution-engine")
+        self._to_ledger = venue_report_handler(self.ledger, consumer="oms-ledger")
         self._read = {ORDER_COMMANDS: 0, EXECUTION_REPORTS: 0}
         self.account_id = uuid.UUID(int=0)
         self.token = ""

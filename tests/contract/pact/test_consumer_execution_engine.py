@@ -69,7 +69,7 @@ class Desk:
         self.broker = PaperBroker(latency=0.0)
         self.bus = MemoryBus()
         self.engine = ExecutionEngine(BrokerGateway(self.broker), self.bus)
-        self.handle = order_event_handler(self.engine.handle, self.bus, consumer="execution-engine")
+        self.handle = order_event_handler(self.engine.handle, consumer="execution-engine")
 
     async def start(self) -> None:
         await self.engine.start()

@@ -85,7 +85,7 @@ class Ledger:
         self.store = MemoryStore()
         self.bus = MemoryBus()
         self.ledger = OrderLedger(lambda: MemoryUnitOfWork(self.store))
-        self.handle = venue_report_handler(self.ledger, self.bus, consumer="oms-ledger")
+        self.handle = venue_report_handler(self.ledger, consumer="oms-ledger")
 
     def uow(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.store)

@@ -91,9 +91,7 @@ class Projection:
             self.notified.append(message)
 
         notifier.listen(record)
-        self.handle = order_event_handler(
-            OrderProjection(self.read_model, notifier), self.bus, consumer="order-projection"
-        )
+        self.handle = order_event_handler(OrderProjection(self.read_model, notifier), consumer="order-projection")
 
 
 async def project_all(examples: dict[str, tuple[bytes, dict[str, Any]]], *, extra_field: bool = False) -> None:

@@ -20,13 +20,14 @@ from typing import Protocol
 
 import asyncpg
 
-from tradewind.adapters.aws.memory.orders import MemoryOrderLookup, MemoryUnitOfWork
+from tradewind.adapters.aws.memory.orders import MemoryLedgerOpenOrders, MemoryOrderLookup, MemoryUnitOfWork
 from tradewind.adapters.aws.memory.outbox import MemoryOutboxStore
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
-from tradewind.adapters.aws.postgres.orders import PgOrderLookup, PgUnitOfWork
+from tradewind.adapters.aws.postgres.orders import PgLedgerOpenOrders, PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
+from tradewind.application.execution.reconcile import LedgerOpenOrders
 from tradewind.application.orders.sequencing import number_events
 from tradewind.application.ports import OrderLookup, OrderReadModel, OutboxStore, UnitOfWork
 from tradewind.domain.accounts import Account
@@ -53,6 +54,7 @@ class OrderTwins:
     outbox: OutboxStore
     lookup: OrderLookup
     someone_waits: Callable[[], Awaitable[bool]]
+    open_orders: LedgerOpenOrders
 
 
 def memory_twins() -> OrderTwins:
@@ -69,6 +71,7 @@ def memory_twins() -> OrderTwins:
         outbox=MemoryOutboxStore(store),
         lookup=MemoryOrderLookup(store),
         someone_waits=someone_waits,
+        open_orders=MemoryLedgerOpenOrders(store),
     )
 
 
@@ -88,6 +91,7 @@ def postgres_twins(pool: asyncpg.Pool) -> OrderTwins:
         outbox=PgOutboxStore(pool),
         lookup=PgOrderLookup(pool),
         someone_waits=someone_waits,
+        open_orders=PgLedgerOpenOrders(pool),
     )
 
 

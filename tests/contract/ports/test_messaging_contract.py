@@ -2,9 +2,11 @@
 ``MemoryBus`` and real Kafka (``KafkaEventPublisher`` + ``KafkaSubscriptions``) alike.
 
 What the consumers rely on (invariant 5): a fresh group reads a key's messages in the order
-they were published; a handler that raises gets the same message again; the group's offset
-moves only after a handler returned, so a new consumer in the same group (a restarted process)
-starts after what succeeded and re-reads what never did. Kafka topics and groups are shared
+they were published; a handler that raises gets the same message again (in place, a bounded
+number of times; without bound while a dependency is down); the group's offset moves only after
+a handler returned, so a new consumer in the same group (a restarted process) starts after what
+succeeded and re-reads what never did; a poison message goes to ``dead_letter`` with its topic,
+partition, offset, key and headers, and the partition moves on. Kafka topics and groups are shared
 between runs, so every test uses a topic and groups of its own; group joins take seconds.
 """
 
@@ -21,7 +23,9 @@ from tradewind.adapters.aws.kafka.consumers import KafkaSubscriptions
 from tradewind.adapters.aws.kafka.publisher import KafkaEventPublisher
 from tradewind.adapters.aws.memory.bus import MemoryBus
 from tradewind.adapters.aws.settings import Settings
+from tradewind.application.dead_letters import Delivery, PoisonMessage, parse_dead_letter
 from tradewind.application.ports import EventPublisher, Subscriptions
+from tradewind.application.topics import DEAD_LETTER
 
 Eventually = Callable[..., Awaitable[Any]]
 DEADLINE = 30.0
@@ -58,7 +62,7 @@ async def messaging(request: pytest.FixtureRequest) -> AsyncIterator[Messaging]:
     consumers: list[KafkaSubscriptions] = []
 
     def consumer() -> KafkaSubscriptions:
-        consumers.append(KafkaSubscriptions(settings.kafka_bootstrap, retry_delay=0.05))
+        consumers.append(KafkaSubscriptions(settings.kafka_bootstrap, dead_letters=publisher, retry_delay=0.05))
         return consumers[-1]
 
     await publisher.start()
@@ -73,14 +77,19 @@ async def messaging(request: pytest.FixtureRequest) -> AsyncIterator[Messaging]:
 class Received:
     """A handler that records every delivery and raises while ``fail(payload, attempt)`` says so."""
 
-    def __init__(self, fail: Callable[[bytes, int], bool] = lambda payload, attempt: False) -> None:
+    def __init__(
+        self,
+        fail: Callable[[bytes, int], bool] = lambda payload, attempt: False,
+        error: type[Exception] = HandlerFailed,
+    ) -> None:
         self.deliveries: list[bytes] = []
         self._fail = fail
+        self._error = error
 
     async def __call__(self, payload: bytes) -> None:
         self.deliveries.append(payload)
         if self._fail(payload, self.deliveries.count(payload)):
-            raise HandlerFailed(payload)
+            raise self._error(payload)
 
     def seen(self, *payloads: bytes) -> Callable[[], Awaitable[bool]]:
         async def condition() -> bool:
@@ -145,7 +154,7 @@ async def test_a_message_that_never_succeeded_is_delivered_to_the_next_consumer(
     poison = b"poison"
     await messaging.publisher.publish(messaging.topic, KEY, poison)
 
-    failing = Received(fail=lambda payload, attempt: True)
+    failing = Received(fail=lambda payload, attempt: True, error=ConnectionError)  # a dependency is down
     consumer = messaging.consumer()
     consumer.subscribe([messaging.topic], group, failing)
     await consumer.start()
@@ -196,7 +205,8 @@ async def test_a_batch_subscription_gets_a_keys_messages_in_order_and_a_failed_b
     await eventually(received.seen(*payloads), timeout=DEADLINE, what="every message in batches")
     await consumer.stop()
     assert all(len(b) <= 5 for b in received.batches)
-    assert received.succeeded == payloads  # the failed batch came again whole, nothing skipped or doubled
+    # the failed batch came again, one message at a time: nothing skipped or doubled, in order
+    assert received.succeeded == payloads
     assert sum(payloads[3] in b for b in received.batches) == 2
 
     later = b"after-restart"
@@ -207,3 +217,41 @@ async def test_a_batch_subscription_gets_a_keys_messages_in_order_and_a_failed_b
     await consumer.start()
     await eventually(restarted.seen(later), timeout=DEADLINE, what="the message published after the restart")
     assert restarted.succeeded == [later]  # the group committed every batch that succeeded
+
+
+async def test_a_poison_message_goes_to_dead_letter_with_its_coordinates_and_the_partition_moves_on(
+    messaging: Messaging, eventually: Eventually
+) -> None:
+    poison, good = b"poison", b"good"
+    await messaging.publisher.publish(messaging.topic, KEY, poison, headers={"trace": "t-9"})
+    await messaging.publisher.publish(messaging.topic, KEY, good)
+
+    async def handler(payload: bytes) -> None:
+        if payload == poison:
+            raise PoisonMessage("cannot read it")
+        handled.append(payload)
+
+    handled: list[bytes] = []
+    letters: list[Delivery] = []
+
+    async def letter_box(delivery: Delivery) -> None:
+        if parse_dead_letter(delivery.payload, delivery.headers).source_topic == messaging.topic:
+            letters.append(delivery)
+
+    consumer = messaging.consumer()
+    group = messaging.group()
+    consumer.subscribe([messaging.topic], group, handler)
+    consumer.subscribe_deliveries([DEAD_LETTER], messaging.group(), letter_box)
+    await consumer.start()
+
+    async def both() -> bool:
+        return bool(handled) and bool(letters)
+
+    await eventually(both, timeout=DEADLINE, what="the next message handled and the poison dead-lettered")
+    assert handled == [good]
+    [record] = letters
+    assert record.key == messaging.topic and record.payload == poison
+    letter = parse_dead_letter(record.payload, record.headers)
+    assert letter.source_offset == 0 and letter.source_partition >= 0 and letter.source_key == KEY
+    assert letter.consumer == group and letter.attempts == 1 and "cannot read it" in letter.error
+    assert letter.headers == {"trace": "t-9"}

@@ -507,6 +507,32 @@ async def test_the_report_journal_lists_flagged_reports_newest_first_with_why(tw
     assert [row["report_id"] for row in newest] == [second.report_id]
 
 
+async def test_the_report_journal_lists_reports_for_orders_it_does_not_have_as_external(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    ours = await place(twins, submitted(account.id))
+    foreign = venue_report(account.id)  # an order id the ledger has never had
+    misfit = venue_report(account.id, ReportKind.CANCELED).model_copy(update={"order_id": ours.id})
+    for report, detail in ((foreign, "no order in the ledger"), (misfit, "cannot become canceled")):
+        async with twins.uow() as uow:
+            await uow.reports.record(report, outcome="flagged", account_seq=None, detail=detail)
+            await uow.commit()
+    async with twins.uow() as uow:
+        external = await uow.reports.external(limit=100_000)
+    mine = [row for row in external if row["account_id"] == account.id]
+    assert [(row["report_id"], row["order_id"]) for row in mine] == [(foreign.report_id, foreign.order_id)]
+
+
+async def test_the_ledger_open_orders_are_every_open_order_oldest_first(twins: OrderTwins) -> None:
+    account = await open_account(twins)
+    events = [submitted(account.id, symbol=s) for s in ("AAPL", "MSFT", "NVDA")]
+    first, second, done = [await place(twins, e) for e in events]
+    await move(twins, account.id, done.id, rejected(events[2]))
+    open_ids = [o.id for o in await twins.open_orders.open_orders(limit=100_000) if o.account_id == account.id]
+    assert open_ids == [first.id, second.id]
+    [oldest] = await twins.open_orders.open_orders(limit=1)
+    assert oldest.created_at <= first.created_at
+
+
 async def test_lock_serialises_units_of_work_on_one_account(twins: OrderTwins, eventually: Eventually) -> None:
     account = await open_account(twins)
     steps: list[str] = []

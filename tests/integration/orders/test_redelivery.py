@@ -147,14 +147,14 @@ async def test_every_event_type_redelivered_is_applied_once(
 
     publisher = KafkaEventPublisher(local_settings.kafka_bootstrap)
     await publisher.start()
-    subscriptions = KafkaSubscriptions(local_settings.kafka_bootstrap)
+    subscriptions = KafkaSubscriptions(local_settings.kafka_bootstrap, dead_letters=publisher)
     read_model = PgOrderReadModel(pg_pool)
     group = f"redelivery-{uuid.uuid4().hex[:8]}"
     await start_group_at_end(local_settings.kafka_bootstrap, group, [ORDER_EVENTS])
     subscriptions.subscribe(
         [ORDER_EVENTS],
         group,
-        order_event_handler(OrderProjection(read_model, MemoryNotifier()), publisher, consumer=group),
+        order_event_handler(OrderProjection(read_model, MemoryNotifier()), consumer=group),
     )
     try:
         # Every event twice: the copies replay the stream from its start (a redelivery storm).

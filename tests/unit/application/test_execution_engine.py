@@ -21,6 +21,7 @@ from tradewind.adapters.aws.memory.orders import MemoryUnitOfWork
 from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.broker.paper import PaperBroker
+from tradewind.application.execution.breaker import BreakerState, CircuitBreaker
 from tradewind.application.execution.broker import BrokerOrder, BrokerUnavailableError, ExecType, ExecutionReport
 from tradewind.application.execution.engine import ExecutionEngine
 from tradewind.application.execution.gateway import BrokerGateway
@@ -108,11 +109,14 @@ async def start_desk() -> AsyncIterator[StartDesk]:
         broker: CountingPaperBroker | None = None,
         ack_timeout: float = 5.0,
         reconcile_after: float = 1.0,
+        breaker: CircuitBreaker | None = None,
         **broker_kwargs: Any,
     ) -> Desk:
         broker = broker or CountingPaperBroker(latency=broker_kwargs.pop("latency", 0.002), **broker_kwargs)
         bus = RecordingBus()
-        engine = ExecutionEngine(BrokerGateway(broker), bus, ack_timeout=ack_timeout, reconcile_after=reconcile_after)
+        engine = ExecutionEngine(
+            BrokerGateway(broker, breaker), bus, ack_timeout=ack_timeout, reconcile_after=reconcile_after
+        )
         await engine.start()
         desks.append(Desk(broker, engine, bus))
         return desks[-1]
@@ -305,12 +309,13 @@ async def test_a_broker_that_goes_quiet_makes_the_order_unknown_then_reconciled(
     assert len([e for e in await read_model.log_since(ACCOUNT, 0) if e.kind == "fill"]) == 1
 
 
-async def test_an_order_the_broker_never_saw_is_reconciled_to_broker_unavailable(start_desk: StartDesk) -> None:
+async def test_an_order_the_broker_never_saw_is_reconciled_to_rejected_with_the_reason(start_desk: StartDesk) -> None:
     desk = await start_desk(reconcile_after=0.01)
     order = submitted(OrderType.LIMIT, limit="90")
     await desk.engine.reconcile(order)
     [report] = desk.bus.reports()
-    assert report.kind is ReportKind.BROKER_UNAVAILABLE and report.causation_id == order.event_id
+    assert report.kind is ReportKind.REJECTED and report.reconciliation
+    assert report.reason is not None and "no record of the order" in report.reason
     await desk.engine.reconcile(order)
     first, again = desk.bus.reports()
     assert first.report_id == again.report_id  # the ledger applies it once
@@ -534,3 +539,79 @@ async def test_a_batch_keeps_each_orders_commands_in_order_and_works_orders_conc
         assert kinds == [ReportKind.NEW, ReportKind.CANCELED], kinds
     assert sorted(desk.broker.submits) == sorted(str(o.order_id) for o in orders)
     assert submits_at_publish[0] == len(orders)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class AskingPaperBroker(CountingPaperBroker):
+    """Counts every call that reaches the broker, questions included."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def order_state(self, client_order_id: str) -> Any:
+        self.calls += 1
+        return super().order_state(client_order_id)
+
+
+async def test_with_the_broker_down_orders_end_broker_unavailable_and_the_breaker_opens_then_half_open_recovers(
+    start_desk: StartDesk, eventually: Eventually
+) -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=3, reset_timeout=10.0, clock=clock)
+    desk = await start_desk(broker=AskingPaperBroker(latency=0.0), breaker=breaker)
+    broker = desk.broker
+    assert isinstance(broker, AskingPaperBroker)
+    desk.quote("100.00", "100.10")
+    broker.stop()  # the venue goes away
+
+    down = [submitted() for _ in range(3)]
+    for order in down:
+        await desk.engine.handle(order)  # each answered at once: never queued, never redelivered
+    assert [r.kind for r in desk.bus.reports()] == [ReportKind.BROKER_UNAVAILABLE] * 3
+    assert breaker.state is BreakerState.OPEN
+    calls = broker.calls
+
+    refused = submitted()
+    await desk.engine.handle(refused)
+    [report] = desk.bus.reports(order=refused)
+    assert report.kind is ReportKind.BROKER_UNAVAILABLE and report.reason is not None
+    assert "circuit breaker open" in report.reason
+    assert broker.calls == calls, "an open breaker does not call the broker"
+
+    broker.start()  # the venue is back, but the breaker waits for its timeout
+    clock.now += 10.0
+    assert breaker.state is BreakerState.HALF_OPEN
+    through = submitted()
+    await desk.engine.handle(through)  # the trial call goes through and closes the breaker
+    assert breaker.state is BreakerState.CLOSED
+
+    async def filled() -> bool:
+        return bool(fills_of(desk, through))
+
+    await eventually(filled, timeout=5, what="the order after recovery to fill")
+    kinds = [r.kind for r in desk.bus.reports(order=through)]
+    assert kinds[0] is ReportKind.NEW and ReportKind.BROKER_UNAVAILABLE not in kinds
+
+
+async def test_a_failure_in_half_open_reopens_the_breaker(start_desk: StartDesk) -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=5.0, clock=clock)
+    desk = await start_desk(broker=AskingPaperBroker(latency=0.0), breaker=breaker)
+    desk.broker.stop()
+    for _ in range(2):
+        await desk.engine.handle(submitted())
+    clock.now += 5.0
+    await desk.engine.handle(submitted())  # the trial fails: open again at once
+    assert breaker.state is BreakerState.OPEN and breaker.opened_total == 2
+    refused = submitted()
+    await desk.engine.handle(refused)
+    [report] = desk.bus.reports(order=refused)
+    assert report.reason is not None and "circuit breaker open" in report.reason

@@ -229,6 +229,16 @@ async def test_a_reconciliation_report_that_tells_nothing_new_is_recorded_ignore
     assert isinstance(last, OrderFilled) and last.reconciliation and last.cum_qty == 100
 
 
+async def test_the_venues_word_on_an_ending_reconciliation_told_first_is_ignored_not_flagged(oms: Oms) -> None:
+    order = await oms.place()
+    await oms.tell(oms.venue(order, K.NEW))
+    await oms.cancel(order)
+    assert await oms.tell(oms.venue(order, K.CANCELED, exec_id="recon-canceled-b", reconciliation=True)) == "applied"
+    assert await oms.tell(oms.venue(order, K.CANCELED, exec_id="venue-cxl-1")) == "ignored"  # same end, its own id
+    assert oms.row(order).status is S.CANCELED and oms.ledger.flagged == 0
+    assert await oms.tell(oms.venue(order, K.EXPIRED, exec_id="venue-exp-1")) == "flagged"  # a different end
+
+
 async def test_fills_move_the_ledgers_positions_and_cash(oms: Oms) -> None:
     buy = await oms.place(qty=100)
     await oms.tell(oms.venue(buy, K.NEW))

@@ -9,12 +9,15 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from tradewind.adapters.aws.memory.bus import MemoryBus
 from tradewind.adapters.aws.memory.notifier import MemoryNotifier
 from tradewind.adapters.aws.memory.positions import MemoryPositionStore
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
+from tradewind.application.dead_letters import PoisonMessage
 from tradewind.application.positions.service import PositionService
-from tradewind.application.topics import DEAD_LETTER, POSITION_UPDATED
+from tradewind.application.topics import POSITION_UPDATED
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
 from tradewind.domain.orders.events import OrderAccepted, OrderFilled
@@ -118,14 +121,13 @@ async def test_sells_reduce_the_position_in_seq_order() -> None:
     assert position is not None and position.qty == 6 and position.realized_pl == Decimal("40")
 
 
-async def test_an_unnumbered_fill_goes_to_the_dead_letter_and_changes_nothing() -> None:
+async def test_an_unnumbered_fill_is_poison_and_changes_nothing() -> None:
     positions, store, bus, _, _ = service()
     account = uuid.uuid4()
     event = fill(account, seq=None)
-    await positions(event)
+    with pytest.raises(PoisonMessage):  # the subscriptions' policy parks it on dead_letter
+        await positions(event)
     assert await store.list(account) == [] and bus.records(POSITION_UPDATED) == []
-    [(key, payload)] = bus.records(DEAD_LETTER)
-    assert key == "positions" and json.loads(payload)["event_id"] == str(event.event_id)
     assert positions.applied == 0
 
 
@@ -141,8 +143,9 @@ async def test_events_other_than_fills_are_ignored() -> None:
     assert await store.list(account) == [] and bus.records(POSITION_UPDATED) == []
 
 
-async def test_a_fill_that_can_never_apply_goes_to_the_dead_letter() -> None:
+async def test_a_fill_that_can_never_apply_is_poison() -> None:
     positions, store, bus, _, _ = service()
     account = uuid.uuid4()
-    await positions(fill(account, qty=0))
-    assert await store.list(account) == [] and len(bus.records(DEAD_LETTER)) == 1
+    with pytest.raises(PoisonMessage):
+        await positions(fill(account, qty=0))
+    assert await store.list(account) == [] and bus.records(POSITION_UPDATED) == []

@@ -1,36 +1,43 @@
-"""Decoding consumed messages into events, with a dead letter for what can never be read.
+"""Decoding consumed messages into events; what can never be read is ``PoisonMessage``.
 
-A message that is not a valid event will fail the same way on every redelivery; it goes to
-``dead_letter`` and the handler returns, so the partition moves on. Anything else a handler
-raises propagates: the offset stays uncommitted and the message comes back.
+A message that is not a valid event, or is of a schema version newer than this release reads,
+will fail the same way on every redelivery: the decoder raises ``PoisonMessage`` and the
+subscriptions' ``DeadLetterPolicy`` parks it on ``dead_letter`` (with its topic, partition,
+offset and headers), so the partition moves on; once a release reads it, ``tradewind dlq replay``
+re-drives it. Anything else a handler raises is the policy's to retry.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from pydantic import ValidationError
 
 from tradewind.application.correlation import correlation_id
-from tradewind.application.ports import BatchHandler, EventPublisher, MessageHandler
-from tradewind.application.topics import DEAD_LETTER
+from tradewind.application.dead_letters import PoisonMessage
+from tradewind.application.ports import BatchHandler, MessageHandler
+from tradewind.domain.orders.events import SCHEMA_VERSION as ORDER_EVENT_SCHEMA_VERSION
 from tradewind.domain.orders.events import OrderEvent, parse_order_event
+from tradewind.domain.orders.reports import SCHEMA_VERSION as REPORT_SCHEMA_VERSION
 from tradewind.domain.orders.reports import VenueReport, parse_venue_report
-
-log = logging.getLogger(__name__)
 
 
 def order_event_handler(
-    handler: Callable[[OrderEvent], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+    handler: Callable[[OrderEvent], Awaitable[None]],
+    *,
+    consumer: str,
+    max_schema_version: int = ORDER_EVENT_SCHEMA_VERSION,
 ) -> MessageHandler:
     async def on_message(payload: bytes) -> None:
         try:
             event = parse_order_event(payload)
         except (ValidationError, ValueError) as exc:
-            log.error("undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
-            await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
-            return
+            raise PoisonMessage(f"undecodable order event for {consumer}: {str(exc)[:500]}") from exc
+        if event.schema_version > max_schema_version:
+            raise PoisonMessage(
+                f"order event schema_version {event.schema_version} is newer than {consumer} reads"
+                f" ({max_schema_version})"
+            )
         token = correlation_id.set(str(event.correlation_id))
         try:
             await handler(event)
@@ -41,37 +48,66 @@ def order_event_handler(
 
 
 def venue_report_handler(
-    handler: Callable[[VenueReport], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+    handler: Callable[[VenueReport], Awaitable[None]],
+    *,
+    consumer: str,
+    max_schema_version: int = REPORT_SCHEMA_VERSION,
 ) -> MessageHandler:
-    """The same rule for ``execution.reports``: junk to ``dead_letter``, anything else raised
-    by the handler propagates (the report comes back)."""
+    """The same rule for ``execution.reports``."""
 
     async def on_message(payload: bytes) -> None:
         try:
             report = parse_venue_report(payload)
         except (ValidationError, ValueError) as exc:
-            log.error("undecodable report sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
-            await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
-            return
+            raise PoisonMessage(f"undecodable venue report for {consumer}: {str(exc)[:500]}") from exc
+        if report.schema_version > max_schema_version:
+            raise PoisonMessage(
+                f"venue report schema_version {report.schema_version} is newer than {consumer} reads"
+                f" ({max_schema_version})"
+            )
         await handler(report)
 
     return on_message
 
 
+def _decoded_report(payload: bytes, consumer: str, max_schema_version: int) -> VenueReport:
+    try:
+        report = parse_venue_report(payload)
+    except (ValidationError, ValueError) as exc:
+        raise PoisonMessage(f"undecodable venue report for {consumer}: {str(exc)[:500]}") from exc
+    if report.schema_version > max_schema_version:
+        raise PoisonMessage(
+            f"venue report schema_version {report.schema_version} is newer than {consumer} reads ({max_schema_version})"
+        )
+    return report
+
+
+def _decoded_event(payload: bytes, consumer: str, max_schema_version: int) -> OrderEvent:
+    try:
+        event = parse_order_event(payload)
+    except (ValidationError, ValueError) as exc:
+        raise PoisonMessage(f"undecodable order event for {consumer}: {str(exc)[:500]}") from exc
+    if event.schema_version > max_schema_version:
+        raise PoisonMessage(
+            f"order event schema_version {event.schema_version} is newer than {consumer} reads ({max_schema_version})"
+        )
+    return event
+
+
 def venue_reports_batch_handler(
-    handler: Callable[[Sequence[VenueReport]], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+    handler: Callable[[Sequence[VenueReport]], Awaitable[None]],
+    *,
+    consumer: str,
+    max_schema_version: int = REPORT_SCHEMA_VERSION,
 ) -> BatchHandler:
-    """A poll's reports to ``handler`` at once (issue 15); what cannot be read goes to
-    ``dead_letter`` and the rest of the batch goes on, in order."""
+    """A poll's reports to ``handler`` at once (issue 15). One that cannot be read raises
+    ``PoisonMessage`` for the whole batch: the subscription then delivers the poll's messages one
+    at a time through its ``DeadLetterPolicy``, which parks the poison one with its coordinates
+    and applies the rest (the ledger is idempotent by report id, so what a failed batch had
+    applied is not applied twice)."""
 
     async def on_batch(payloads: Sequence[bytes]) -> None:
-        reports = []
-        for payload in payloads:
-            try:
-                reports.append(parse_venue_report(payload))
-            except (ValidationError, ValueError) as exc:
-                log.error("undecodable report sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
-                await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
+        reports = [_decoded_report(p, consumer, max_schema_version) for p in payloads]
         if reports:
             await handler(reports)
 
@@ -79,18 +115,15 @@ def venue_reports_batch_handler(
 
 
 def order_events_batch_handler(
-    handler: Callable[[Sequence[OrderEvent]], Awaitable[None]], dead_letter: EventPublisher, *, consumer: str
+    handler: Callable[[Sequence[OrderEvent]], Awaitable[None]],
+    *,
+    consumer: str,
+    max_schema_version: int = ORDER_EVENT_SCHEMA_VERSION,
 ) -> BatchHandler:
-    """The same for ``order.events``: a poll's events to ``handler`` at once, junk to ``dead_letter``."""
+    """The same for ``order.events`` (the projections are idempotent by ``account_seq``)."""
 
     async def on_batch(payloads: Sequence[bytes]) -> None:
-        events = []
-        for payload in payloads:
-            try:
-                events.append(parse_order_event(payload))
-            except (ValidationError, ValueError) as exc:
-                log.error("undecodable message sent to dead_letter", extra={"consumer": consumer, "error": str(exc)})
-                await dead_letter.publish(DEAD_LETTER, consumer, payload, {"error": str(exc)[:500]})
+        events = [_decoded_event(p, consumer, max_schema_version) for p in payloads]
         if events:
             await handler(events)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from tradewind.domain.accounts import Account, AccountKind
 from tradewind.domain.market import Quote
@@ -23,6 +23,9 @@ from tradewind.domain.orders.events import Event, OrderEvent
 from tradewind.domain.orders.order import Order
 from tradewind.domain.orders.reports import VenueReport
 from tradewind.domain.risk.trading_state import TradingState
+
+if TYPE_CHECKING:  # dead_letters imports this module (EventPublisher)
+    from tradewind.application.dead_letters import Delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +139,10 @@ class ReportJournal(Protocol):
         why; for operators)."""
 
     async def flagged(self, limit: int = 100) -> list[dict[str, object]]: ...
+
+    async def external(self, limit: int = 100) -> list[dict[str, object]]:
+        """Flagged reports for orders the ledger does not have (external orders), newest first."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -278,7 +285,15 @@ class Subscriptions(Protocol):
     """Consumer groups over topics. A handler that raises leaves the message uncommitted and it is
     delivered again (invariant 5); a handler that returns has made its effect durable."""
 
-    def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None: ...
+    def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
+        """Every handler runs under the one ``DeadLetterPolicy`` (``application/dead_letters.py``)."""
+        ...
+
+    def subscribe_deliveries(
+        self, topics: Sequence[str], group: str, handler: Callable[[Delivery], Awaitable[None]]
+    ) -> None:
+        """As ``subscribe``, for a handler that needs the message's coordinates and headers."""
+        ...
 
     def subscribe_batch(
         self, topics: Sequence[str], group: str, handler: BatchHandler, *, max_records: int = 200

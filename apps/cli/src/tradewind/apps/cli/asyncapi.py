@@ -137,8 +137,11 @@ def build_broker() -> KafkaBroker:
     broker.publisher(
         DEAD_LETTER,
         title=f"{DEAD_LETTER}:any-consumer",
-        description="A message no consumer can ever read (it would fail the same way on every redelivery), "
-        "kept as received; the `error` header says why. Key: the consumer group.",
+        description="A message no consumer could handle (poison, or still failing after its bounded "
+        "retries), kept byte for byte with its original headers; `tw.dlq.topic`, `tw.dlq.partition`, "
+        "`tw.dlq.offset`, `tw.dlq.key`, `tw.dlq.consumer`, `tw.dlq.error`, `tw.dlq.attempts` and "
+        "`tw.dlq.failed_at` headers say where it came from and why. Key: the source topic. Kept for "
+        "operators by the worker (`tradewind dlq`).",
         schema=bytes,
     )
     return broker

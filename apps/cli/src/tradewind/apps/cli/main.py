@@ -14,6 +14,7 @@ import typer
 from tradewind.adapters.aws.observability.logs import configure_logging
 from tradewind.adapters.aws.settings import Settings
 from tradewind.apps.cli.contracts import contracts
+from tradewind.apps.cli.dlq import dlq
 from tradewind.apps.cli.market import market
 
 app = typer.Typer(
@@ -27,9 +28,10 @@ app.add_typer(infra, name="infra")
 app.add_typer(users, name="users")
 app.add_typer(market, name="market")
 app.add_typer(contracts, name="contracts")
+app.add_typer(dlq, name="dlq")
 audit = typer.Typer(help="The audit archive (Parquet on S3): SQL over it.")
 app.add_typer(audit, name="audit")
-ledger = typer.Typer(help="The OMS ledger: venue reports it kept but could not apply.")
+ledger = typer.Typer(help="The OMS ledger: venue reports it kept but could not apply, external orders.")
 app.add_typer(ledger, name="ledger")
 risk = typer.Typer(help="Risk controls: trading states (the kill switch).")
 app.add_typer(risk, name="risk")
@@ -284,6 +286,29 @@ def ledger_flagged(
     for row in rows:
         typer.echo(json.dumps(row, default=str))
     typer.echo(f"{len(rows)} flagged report(s)", err=True)
+    raise typer.Exit(1 if rows else 0)
+
+
+@ledger.command("external")
+def ledger_external(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50) -> None:
+    """Venue reports for orders the ledger does not have (external orders: placed at the venue by
+    someone else, or found there by reconciliation): one JSON line each; exit 1 when there are any."""
+    from tradewind.adapters.aws.containers import build_adapters
+
+    async def read() -> list[dict[str, object]]:
+        adapters: Any = build_adapters(_settings())
+        await adapters.lifecycle().start(kafka=False)
+        try:
+            async with adapters.uow() as uow:
+                external: list[dict[str, object]] = await uow.reports.external(limit)
+                return external
+        finally:
+            await adapters.lifecycle().stop()
+
+    rows = asyncio.run(read())
+    for row in rows:
+        typer.echo(json.dumps(row, default=str))
+    typer.echo(f"{len(rows)} external order report(s)", err=True)
     raise typer.Exit(1 if rows else 0)
 
 

@@ -20,6 +20,7 @@ from tradewind.application.messaging import order_events_batch_handler
 from tradewind.application.topics import ORDER_COMMANDS
 from tradewind.apps.gateway.containers import GatewayContainer
 from tradewind.apps.gateway.market_feeds import GatewayMarketData
+from tradewind.apps.gateway.metrics import render_breaker, render_reconciliation
 from tradewind.domain.market import Quote
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,14 @@ class GatewayProcess:
         self.market = GatewayMarketData(self.adapters, container.broker(), settings)  # feeds -> Kinesis + broker
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._health = HealthServer(settings.web_host, settings.gateway_health_port, self.readiness) if health else None
+        self._health = (
+            HealthServer(settings.web_host, settings.gateway_health_port, self.readiness, self.metrics)
+            if health
+            else None
+        )
+
+    def metrics(self) -> str:
+        return render_breaker(self.container.breaker()) + render_reconciliation(self.container.reconciler().stats)
 
     async def readiness(self) -> dict[str, Any]:
         checks = await self.adapters.lifecycle().readiness()
@@ -74,14 +82,18 @@ class GatewayProcess:
     async def start(self) -> None:
         await self.adapters.lifecycle().start(kafka=True)
         engine = self.container.engine()
+        reconciler = self.container.reconciler()
+        self.container.gateway().on_connected(reconciler.trigger)  # every reconnect reconciles
         await engine.start()  # the broker runs before its first quote (a stopped one drops quotes)
+        # on start (now), on every reconnect, every reconcile_interval_s
+        self._tasks.append(asyncio.create_task(reconciler.run(self._stop), name="reconciliation"))
         await self.market.start()  # prices before the first order can be risk-checked
         self.subscriptions = self.adapters.subscriptions()
         # One poll at a time, its orders concurrently (issue 15; ``ExecutionEngine.handle_batch``).
         self.subscriptions.subscribe_batch(
             [ORDER_COMMANDS],
             f"{self.settings.kafka_group_prefix}{GROUP}",
-            order_events_batch_handler(engine.handle_batch, self.adapters.publisher(), consumer=GROUP),
+            order_events_batch_handler(engine.handle_batch, consumer=GROUP),
             max_records=self.settings.consumer_batch_max,
         )
         await self.subscriptions.start()
@@ -95,6 +107,8 @@ class GatewayProcess:
             await self._health.stop()
         if self.subscriptions is not None:
             await self.subscriptions.stop()
+        for task in self._tasks:  # reconciliation: a pass cut short is safe (its reports are idempotent)
+            task.cancel()
         await self.container.engine().stop()
         await self.market.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,7 +1,8 @@
 """The worker process: relays the outbox to Kafka; runs the OMS ledger (``execution.reports`` in,
 numbered ``order.events`` out through the outbox) and the projections of ``order.events`` (order
-read model and live notifications, positions, audit); and the market-data service on the Kinesis
-stream (``market_data.py``). Each consumer works its partitions strictly in order and commits
+read model and live notifications, positions, audit); the store of dead letters (``dead_letter``
+into PostgreSQL, for ``tradewind dlq``); and the market-data service on the Kinesis stream
+(``market_data.py``). Every consumer runs under the one dead-letter policy of the subscriptions. Each consumer works its partitions strictly in order and commits
 its offset (or checkpoint) only after its effect is durable."""
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from tradewind.adapters.aws.observability.health_server import HealthServer
 from tradewind.adapters.aws.provisioning import ensure_audit_bucket, ensure_positions_table
 from tradewind.adapters.aws.settings import Settings
 from tradewind.application.audit.archiver import AuditArchiver
+from tradewind.application.dead_letters import DeadLetterRecorder
 from tradewind.application.messaging import order_events_batch_handler, venue_reports_batch_handler
 from tradewind.application.retention import RetentionLoop
-from tradewind.application.topics import AUDITED_TOPICS, EXECUTION_REPORTS, ORDER_EVENTS
+from tradewind.application.topics import AUDITED_TOPICS, DEAD_LETTER, EXECUTION_REPORTS, ORDER_EVENTS
 from tradewind.apps.worker.containers import WorkerContainer
 from tradewind.apps.worker.market_data import WorkerMarketData
 
@@ -28,6 +30,7 @@ LEDGER_GROUP = "oms-ledger"
 PROJECTION_GROUP = "order-projection"
 POSITIONS_GROUP = "positions"
 AUDIT_GROUP = "audit"
+DEAD_LETTER_GROUP = "dead-letters"
 
 
 def build_container(settings: Settings, adapters: Any | None = None) -> WorkerContainer:
@@ -92,26 +95,24 @@ class WorkerProcess:
         self.subscriptions.subscribe_batch(
             [EXECUTION_REPORTS],
             self.group(LEDGER_GROUP),
-            venue_reports_batch_handler(
-                self.container.ledger().apply_batch, self.adapters.publisher(), consumer=LEDGER_GROUP
-            ),
+            venue_reports_batch_handler(self.container.ledger().apply_batch, consumer=LEDGER_GROUP),
             max_records=batch,
         )
         self.subscriptions.subscribe_batch(
             [ORDER_EVENTS],
             self.group(PROJECTION_GROUP),
-            order_events_batch_handler(
-                self.container.order_projection().apply_batch, self.adapters.publisher(), consumer=PROJECTION_GROUP
-            ),
+            order_events_batch_handler(self.container.order_projection().apply_batch, consumer=PROJECTION_GROUP),
             max_records=batch,
         )
         self.subscriptions.subscribe_batch(
             [ORDER_EVENTS],
             self.group(POSITIONS_GROUP),
-            order_events_batch_handler(
-                self.container.position_service().apply_batch, self.adapters.publisher(), consumer=POSITIONS_GROUP
-            ),
+            order_events_batch_handler(self.container.position_service().apply_batch, consumer=POSITIONS_GROUP),
             max_records=batch,
+        )
+        # what no consumer could handle, kept for operators (`tradewind dlq`)
+        self.subscriptions.subscribe_deliveries(
+            [DEAD_LETTER], self.group(DEAD_LETTER_GROUP), DeadLetterRecorder(self.adapters.dead_letters())
         )
         await self.subscriptions.start()
         self.archiver = AuditArchiver(

@@ -25,11 +25,12 @@ from tradewind.adapters.aws.kinesis.producer import KinesisPriceProducer
 from tradewind.adapters.aws.lifecycle import AwsLifecycle, MemoryLifecycle
 from tradewind.adapters.aws.memory.bus import MemoryBus
 from tradewind.adapters.aws.memory.candles import MemoryCandleStore
+from tradewind.adapters.aws.memory.dead_letters import MemoryDeadLetterStore
 from tradewind.adapters.aws.memory.kinesis import MemoryCheckpointStore, MemoryKinesis
 from tradewind.adapters.aws.memory.log import MemoryLogOffsets, MemoryPartitionedLog
 from tradewind.adapters.aws.memory.notifier import MemoryNotifier
 from tradewind.adapters.aws.memory.objects import MemoryObjectStore
-from tradewind.adapters.aws.memory.orders import MemoryOrderLookup, MemoryUnitOfWork
+from tradewind.adapters.aws.memory.orders import MemoryLedgerOpenOrders, MemoryOrderLookup, MemoryUnitOfWork
 from tradewind.adapters.aws.memory.outbox import MemoryOutboxStore
 from tradewind.adapters.aws.memory.positions import MemoryPositionStore
 from tradewind.adapters.aws.memory.prices import MemoryPriceCache
@@ -39,7 +40,8 @@ from tradewind.adapters.aws.memory.read_model import MemoryOrderReadModel
 from tradewind.adapters.aws.memory.retention import MemoryRetention
 from tradewind.adapters.aws.memory.store import MemoryStore
 from tradewind.adapters.aws.postgres.candles import PgCandleStore
-from tradewind.adapters.aws.postgres.orders import PgOrderLookup, PgUnitOfWork
+from tradewind.adapters.aws.postgres.dead_letters import PgDeadLetterStore
+from tradewind.adapters.aws.postgres.orders import PgLedgerOpenOrders, PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
 from tradewind.adapters.aws.postgres.retention import PgRetention
@@ -70,19 +72,26 @@ class AwsAdapters(containers.DeclarativeContainer):
     redis = providers.Singleton(Redis.from_url, config.redis_url, decode_responses=False)
     publisher = providers.Singleton(KafkaEventPublisher, bootstrap_servers=config.kafka_bootstrap)
     subscriptions = providers.Factory(
-        KafkaSubscriptions, bootstrap_servers=config.kafka_bootstrap, new_group_offset=config.kafka_new_group_offset
+        KafkaSubscriptions,
+        bootstrap_servers=config.kafka_bootstrap,
+        dead_letters=publisher,
+        max_attempts=config.consumer_max_attempts,
+        new_group_offset=config.kafka_new_group_offset,
     )
+    dead_letters = providers.Singleton(PgDeadLetterStore, pool=pg_pool)
 
     uow = providers.Factory(PgUnitOfWork, pool=pg_pool)
     read_model = providers.Singleton(PgOrderReadModel, pool=pg_pool)
     outbox = providers.Singleton(PgOutboxStore, pool=pg_pool)
     order_lookup = providers.Singleton(PgOrderLookup, pool=pg_pool)
+    ledger_open_orders = providers.Singleton(PgLedgerOpenOrders, pool=pg_pool)
     retention = providers.Singleton(
         PgRetention,
         pool=pg_pool,
         outbox_s=config.retention_outbox_s,
         reports_s=config.retention_reports_s,
         log_s=config.retention_stream_log_s,
+        dead_letters_s=config.retention_dead_letters_s,
     )
     prices = providers.Singleton(RedisPriceCache, redis=redis)
     notifier = providers.Singleton(RedisNotifier, redis=redis)
@@ -150,11 +159,13 @@ class MemoryAdapters(containers.DeclarativeContainer):
     bus = providers.Singleton(MemoryBus)
     publisher = bus
     subscriptions = bus  # one in-process bus shared by every app of the demo
+    dead_letters = providers.Singleton(MemoryDeadLetterStore)
 
     uow = providers.Factory(MemoryUnitOfWork, store=store)
     read_model = providers.Singleton(MemoryOrderReadModel, store=store)
     outbox = providers.Singleton(MemoryOutboxStore, store=store)
     order_lookup = providers.Singleton(MemoryOrderLookup, store=store)
+    ledger_open_orders = providers.Singleton(MemoryLedgerOpenOrders, store=store)
     retention = providers.Singleton(MemoryRetention)
     prices = providers.Singleton(MemoryPriceCache)
     notifier = providers.Singleton(MemoryNotifier)

@@ -82,6 +82,16 @@ class Settings(BaseSettings):
 
     # execution
     broker_ack_timeout: float = 5.0
+    #: circuit breaker around every broker call (README "Broker circuit breaker"): this many
+    #: calls in a row failing as unreachable open it (a refusal is an answer); while open,
+    #: orders end broker_unavailable at once; after broker_breaker_reset_s one trial call goes through
+    broker_breaker_failures: int = 5
+    broker_breaker_reset_s: float = 10.0
+    #: reconciliation against the venue (on start, on every reconnect, and every this many seconds)
+    reconcile_interval_s: float = 30.0
+    #: how long an open order may be unknown to the venue before reconciliation rejects it (its
+    #: submit may still be on the wire): counted from the ledger's last change of the order
+    reconcile_grace_s: float = 10.0
     paper_latency_ms: int = 20
     paper_slice_qty: int | None = None
     quote_interval_ms: int = 500  # the simulated/replayed quote source's tick
@@ -132,6 +142,11 @@ class Settings(BaseSettings):
     retention_outbox_s: float = 86_400.0  # sent outbox rows: a day
     retention_reports_s: float = 8 * 86_400.0  # settled venue reports: longer than Kafka's 7 days
     retention_stream_log_s: float = 8 * 86_400.0  # SSE resume horizon
+    retention_dead_letters_s: float = 30 * 86_400.0  # dead letters kept for `tradewind dlq` (the archive keeps all)
+
+    # dead letters (README "Dead letters"): a consumer's handler that fails (not for want of a
+    # dependency) is retried in place this many times in all, then its message goes to dead_letter
+    consumer_max_attempts: int = 5
 
     # the web tier's SSE fan-out (ADR 0015-sse-at-15k)
     #: web processes sharing the port (SO_REUSEPORT), each with one Redis subscription

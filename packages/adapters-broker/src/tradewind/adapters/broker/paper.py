@@ -33,6 +33,7 @@ from tradewind.application.execution.broker import (
     BrokerOrder,
     BrokerOrderState,
     BrokerUnavailableError,
+    ConnectionCallback,
     ExecutionReport,
     ReportCallback,
 )
@@ -83,6 +84,7 @@ class PaperBroker:
         self._thread: threading.Thread | None = None
         # replaced whole, never mutated: the broker thread reads a consistent tuple without a lock
         self._callbacks: tuple[ReportCallback, ...] = ()
+        self._connection_callbacks: tuple[ConnectionCallback, ...] = ()
         # broker thread only, from here on
         self._timers: list[tuple[float, int, _Job]] = []
         self._timer_seq = itertools.count()
@@ -130,6 +132,12 @@ class PaperBroker:
         """Thread-safe; the callback sees every report made after this call."""
         with self._lifecycle:
             self._callbacks = (*self._callbacks, callback)
+
+    def register_connection_callback(self, callback: ConnectionCallback) -> None:
+        """``ConnectionEvents``: ``callback`` runs on the broker thread each time it starts (the
+        paper venue's "logon"), so a stop and start is a reconnect."""
+        with self._lifecycle:
+            self._connection_callbacks = (*self._connection_callbacks, callback)
 
     def submit(self, order: BrokerOrder) -> None:
         """Enqueue and return; the outcome comes as reports. Idempotent on client_order_id."""
@@ -192,6 +200,8 @@ class PaperBroker:
     # -- the broker thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
+        for connected in self._connection_callbacks:
+            self._guarded(connected)
         while True:
             timeout = max(0.0, self._timers[0][0] - self._clock()) if self._timers else None
             try:

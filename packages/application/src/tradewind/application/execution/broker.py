@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.status import OrderSide, OrderType, TimeInForce
@@ -88,6 +88,7 @@ class BrokerOrderState:
 
 
 ReportCallback = Callable[[ExecutionReport], None]
+ConnectionCallback = Callable[[], None]
 
 
 class BrokerError(Exception):
@@ -118,6 +119,17 @@ class BrokerAdapter(Protocol):
 
     def order_state(self, client_order_id: str) -> BrokerOrderState | None:
         """Everything the broker knows of one order, fills included (``None``: never seen)."""
+
+
+@runtime_checkable
+class ConnectionEvents(Protocol):
+    """Optional beside ``BrokerAdapter``: an adapter that can tell when its session with the
+    venue is (re)established. The gateway reconciles on every such event; an adapter without it
+    is reconciled on start, when the circuit breaker closes again and periodically."""
+
+    def register_connection_callback(self, callback: ConnectionCallback) -> None:
+        """``callback`` is called on the adapter's thread each time a session with the venue is
+        established: the first one and every reconnect."""
 
 
 def new_exec_id() -> str:

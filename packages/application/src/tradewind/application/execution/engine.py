@@ -20,6 +20,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 
+from tradewind.application.dead_letters import DeadLetter
 from tradewind.application.execution.broker import (
     BrokerError,
     BrokerOrder,
@@ -28,9 +29,10 @@ from tradewind.application.execution.broker import (
     ExecutionReport,
 )
 from tradewind.application.execution.gateway import BrokerGateway
-from tradewind.application.execution.reports import reconciliation_reports, to_venue_report
+from tradewind.application.execution.reports import not_at_venue, reconciliation_reports, to_venue_report
 from tradewind.application.ports import EventPublisher
 from tradewind.application.topics import DEAD_LETTER, EXECUTION_REPORTS
+from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.events import OrderAmendRequested, OrderCancelRequested, OrderEvent, OrderSubmitted
 from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 
@@ -93,7 +95,7 @@ class ExecutionEngine:
 
     async def _on_submitted(self, event: OrderSubmitted) -> None:
         coid = str(event.order_id)
-        known = await self._state(coid)
+        known = await self._state(coid)  # a question that fails is answered by the submit below
         if known is not None:
             # A redelivered submit the venue already has: tell again what it knows (the ledger
             # applies each report once), in case the first telling was lost with a restart.
@@ -145,9 +147,9 @@ class ExecutionEngine:
 
     async def _state(self, coid: str) -> BrokerOrderState | None:
         """What the venue knows of the order; ``None`` when it does not know it, or cannot be
-        asked (a venue that is down is found out by the submit, which reports it)."""
+        asked (the caller has already had its answer from the venue or reports a refusal)."""
         try:
-            return await asyncio.to_thread(self._gateway.adapter.order_state, coid)
+            return await self._gateway.order_state(coid)
         except BrokerUnavailableError:
             return None
 
@@ -156,19 +158,37 @@ class ExecutionEngine:
         try:
             venue = to_venue_report(report, reconciliation=reconciliation)
         except (ValueError, KeyError) as exc:
+            # Not ours to attribute (no order or account id of ours): kept for operators as a
+            # dead letter that says so (``tradewind dlq list``); it has no topic to replay to.
             self.dead_letters += 1
             log.error("report for an order that is not ours", extra={"client_order_id": report.client_order_id})
-            await self._publisher.publish(DEAD_LETTER, "execution-engine", repr(report).encode(), {"error": str(exc)})
+            letter = DeadLetter(
+                source_topic="",
+                source_partition=-1,
+                source_offset=-1,
+                source_key=report.account or None,
+                consumer="execution-engine",
+                payload=repr(report).encode(),
+                headers={},
+                error=f"external order: a broker report names no order or account of ours ({exc})",
+                attempts=1,
+                failed_at=utcnow(),
+            )
+            await self._publisher.publish(DEAD_LETTER, "broker", letter.payload, letter.record_headers())
             return
-        await self._send(venue)
+        await self.send(venue)
 
-    async def _send(self, report: VenueReport) -> None:
+    async def publish_reconciled(self, report: ExecutionReport) -> None:
+        """A broker report found by asking the venue: flagged ``reconciliation``."""
+        await self._publish_report(report, reconciliation=True)
+
+    async def send(self, report: VenueReport) -> None:
         await self._publisher.publish(EXECUTION_REPORTS, str(report.account_id), report.to_json())
 
     async def _conclude(self, cause: OrderEvent, kind: ReportKind, reason: str) -> None:
         """A report the gateway makes itself (the venue did not or could not answer). Its id
         comes from the command, so a redelivered command concludes the same way once."""
-        await self._send(
+        await self.send(
             VenueReport(
                 report_id=report_id_for(cause.order_id, f"{kind.value}-{cause.event_id}"),
                 account_id=cause.account_id,
@@ -204,8 +224,8 @@ class ExecutionEngine:
 
     async def reconcile(self, cause: OrderSubmitted) -> None:
         """Ask the broker what it knows of the order and publish it as flagged reports."""
-        state = await asyncio.to_thread(self._gateway.adapter.order_state, str(cause.order_id))
-        if state is None:
-            await self._conclude(cause, ReportKind.BROKER_UNAVAILABLE, "the broker has no record of the order")
+        state = await self._gateway.order_state(str(cause.order_id))
+        if state is None:  # the submit never reached it: the order ends, with the reason
+            await self.send(not_at_venue(cause.order_id, cause.account_id, cause.symbol, was="unknown"))
             return
         await self._tell(state)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tradewind.application.execution.broker import BrokerOrderState, ExecType, ExecutionReport
 from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
+from tradewind.domain.orders.status import OrderSide
 
 _KIND = {
     ExecType.NEW: ReportKind.NEW,
@@ -84,3 +85,34 @@ def reconciliation_reports(state: BrokerOrderState) -> list[ExecutionReport]:
             )
         )
     return out
+
+
+#: the exec id of the rejection of an order the venue does not know (one per order: applied once,
+#: whichever reconciliation finds it, the engine's after a timeout or the periodic pass)
+NOT_AT_VENUE = "recon-not-at-venue"
+
+
+def not_at_venue(
+    order_id: uuid.UUID,
+    account_id: uuid.UUID,
+    symbol: str,
+    *,
+    was: str,
+    side: OrderSide | None = None,
+    order_qty: int = 0,
+    cum_qty: int = 0,
+) -> VenueReport:
+    """The venue has no record of an order the ledger holds open: it ends ``rejected``, saying so."""
+    return VenueReport(
+        report_id=report_id_for(order_id, NOT_AT_VENUE),
+        account_id=account_id,
+        order_id=order_id,
+        kind=ReportKind.REJECTED,
+        exec_id=NOT_AT_VENUE,
+        symbol=symbol,
+        side=side,
+        order_qty=order_qty,
+        cum_qty=cum_qty,
+        reason=f"the venue has no record of the order (it was {was}); found by reconciliation",
+        reconciliation=True,
+    )

@@ -34,6 +34,7 @@ from tradewind.domain.orders.reports import ReportKind, VenueReport
 from tradewind.domain.orders.status import OrderSide
 
 log = logging.getLogger(__name__)
+_ENDINGS = frozenset({ReportKind.CANCELED, ReportKind.REJECTED, ReportKind.EXPIRED})
 
 
 class OrderLedger:
@@ -102,9 +103,11 @@ class OrderLedger:
         except (InvalidTransition, StaleReport) as exc:
             orders.pop(order.id, None)  # read again if needed: the ledger's row is the truth
             late_ack = report.kind is ReportKind.NEW and (order.is_final or order.broker_order_id is not None)
-            if report.reconciliation or late_ack:
+            same_end = order.is_final and report.kind in _ENDINGS and order.status.value == report.kind.value
+            if report.reconciliation or late_ack or same_end:
                 # Nothing new: reconciliation (or the venue's own late acknowledgement of an
-                # order reconciliation already settled) told what the ledger has.
+                # order reconciliation already settled, or its own word on an ending that
+                # reconciliation told first, under another id) told what the ledger has.
                 await uow.reports.record(report, outcome="ignored", account_seq=None, detail=str(exc))
                 return "ignored"
             return await self._flag(uow, report, str(exc))

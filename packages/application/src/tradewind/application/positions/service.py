@@ -6,7 +6,8 @@ its business. Fills arrive in ``account_seq`` order, and the store applies a fil
 number is above the last one the position applied; only then is ``position.updated`` published
 (acks=all) and the owner's live stream told. A redelivered fill changes nothing and announces
 the position again, so a crash between the store and the publish loses no announcement.
-Raising leaves the offset uncommitted: the fill comes back (invariant 5).
+Raising leaves the offset uncommitted: the fill comes back (invariant 5); a fill that can never
+apply raises ``PoisonMessage`` and the subscriptions' policy parks it on ``dead_letter``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from tradewind.application.dead_letters import PoisonMessage
 from tradewind.application.ports import EventPublisher, Notifier, PriceCache
 from tradewind.application.positions.lag import LagHistogram
 from tradewind.application.positions.ports import PositionStore, UnnumberedFill
 from tradewind.application.positions.resources import mark_for, position_resource
-from tradewind.application.topics import DEAD_LETTER, POSITION_UPDATED
+from tradewind.application.topics import POSITION_UPDATED
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
 from tradewind.domain.orders.events import OrderEvent, OrderFilled
@@ -55,15 +57,11 @@ class PositionService:
             return  # order.events carries every order event; only fills move positions
         if event.fill_qty <= 0 or not event.fill_price.is_finite() or event.fill_price <= 0:
             # would fail the same way on every redelivery: park it, let the partition move on
-            log.error("fill without quantity or price sent to dead_letter", extra={"event_id": str(event.event_id)})
-            await self._publisher.publish(DEAD_LETTER, CONSUMER, event.to_json(), {"error": "invalid fill"})
-            return
+            raise PoisonMessage(f"fill {event.event_id} without quantity or price")
         try:
             result = await self._store.apply_fill(event)
         except UnnumberedFill as exc:
-            log.error("fill without account_seq sent to dead_letter", extra={"event_id": str(event.event_id)})
-            await self._publisher.publish(DEAD_LETTER, CONSUMER, event.to_json(), {"error": str(exc)})
-            return
+            raise PoisonMessage(str(exc)) from exc
         now = self._clock()
         if result.applied:
             self.applied += 1

@@ -3,6 +3,11 @@
 ``AckPolicy.NACK_ON_ERROR``: a handler that returns is acked (offset committed); one that raises
 is nacked, which seeks back so the message is delivered again (invariant 5). The default
 ``ACK_FIRST`` would commit before the effect, and ``ACK``/``REJECT_ON_ERROR`` commit on error.
+
+Every handler runs under the one ``DeadLetterPolicy`` (``application/dead_letters.py``): a poison
+message goes to ``dead_letter`` with its topic, partition, offset, key and headers and is
+committed; other failures are retried in place a bounded number of times; only a dependency that
+is down (``dependency_unavailable``) makes the message come back by a nack.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from typing import Any, Literal
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
-from tradewind.application.ports import BatchHandler, MessageHandler
+from tradewind.adapters.aws.kafka.dead_letters import dependency_unavailable
+from tradewind.application.dead_letters import DeadLetterPolicy, Delivery, DeliveryHandler
+from tradewind.application.ports import BatchHandler, EventPublisher, MessageHandler
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +32,8 @@ class KafkaSubscriptions:
         self,
         bootstrap_servers: str,
         *,
+        dead_letters: EventPublisher,
+        max_attempts: int = 5,
         retry_delay: float = 0.2,
         client_id: str = "tradewind",
         fetch_max_wait_ms: int = 10,
@@ -35,7 +44,10 @@ class KafkaSubscriptions:
         #: where a group with no committed offset starts: ``earliest`` in production (a new
         #: consumer must see everything); ``latest`` for isolated test stacks on shared topics
         self._new_group_offset = new_group_offset
+        self._dead_letters = dead_letters
+        self._max_attempts = max_attempts
         self._retry_delay = retry_delay
+        self.policies: dict[str, DeadLetterPolicy] = {}
         # An idle fetch waits at most this long on the broker: order flow is latency-bound.
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._started = False
@@ -43,18 +55,37 @@ class KafkaSubscriptions:
     def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
         """One consumer per topic, all in ``group``: topics are worked concurrently (Kafka orders
         only within a partition anyway), each partition strictly in order."""
+
+        async def on_delivery(delivery: Delivery) -> None:
+            await handler(delivery.payload)
+
+        self.subscribe_deliveries(topics, group, on_delivery)
+
+    def _policy(self, group: str) -> DeadLetterPolicy:
+        return self.policies.setdefault(
+            group,
+            DeadLetterPolicy(
+                self._dead_letters,
+                consumer=group,
+                max_attempts=self._max_attempts,
+                retry_delay=self._retry_delay,
+                unavailable=dependency_unavailable,
+            ),
+        )
+
+    def subscribe_deliveries(self, topics: Sequence[str], group: str, handler: DeliveryHandler) -> None:
+        """As ``subscribe``, for a handler that needs the message's coordinates and headers."""
+        policy = self._policy(group)
         for topic in topics:
-            self._subscribe_one(topic, group, handler)
+            self._subscribe_one(topic, group, policy, handler)
 
-    def _subscribe_one(self, topic: str, group: str, handler: MessageHandler) -> None:
-        retry_delay = self._retry_delay
-
+    def _subscribe_one(self, topic: str, group: str, policy: DeadLetterPolicy, handler: DeliveryHandler) -> None:
         async def on_message(msg: KafkaMessage) -> None:
+            delivery = _delivery(msg.raw_message, msg.body)
             try:
-                await handler(msg.body)
+                await policy.deliver(delivery, handler)
             except Exception:
                 log.exception("consumer failed; message will be redelivered", extra={"group": group, "topic": topic})
-                await asyncio.sleep(retry_delay)  # back-off before the seek-back redelivery
                 raise
 
         subscriber = self.broker.subscriber(
@@ -89,15 +120,33 @@ class KafkaSubscriptions:
             self._subscribers.append(subscriber)
 
     def _on_batch(self, topic: str, group: str, handler: BatchHandler) -> Any:
-        retry_delay = self._retry_delay
+        """The poll at once; if that fails, its records one at a time through the group's
+        ``DeadLetterPolicy`` (a poison record parked with its coordinates, transient failures
+        retried, the rest applied: the consumers are idempotent, so what the failed batch had
+        applied is not applied twice). Only a dependency that is down nacks the whole poll."""
+        policy = self._policy(group)
+
+        async def one(delivery: Delivery) -> None:
+            await handler([delivery.payload])
 
         # One parameter only: FastStream reads any other parameter as a field of the message body.
         async def on_batch(msg: KafkaMessage) -> None:
             try:
                 await handler(msg.body)
+                return
+            except Exception as exc:
+                log.warning(
+                    "batch failed; delivering it one record at a time",
+                    extra={"group": group, "topic": topic, "error": repr(exc)[:300]},
+                )
+            raw: Any = msg.raw_message
+            records = list(raw) if isinstance(raw, list | tuple) else [raw]
+            try:
+                for record in records:
+                    await policy.deliver(_delivery(record, record.value), one)
             except Exception:
                 log.exception("batch failed; it will be redelivered", extra={"group": group, "topic": topic})
-                await asyncio.sleep(retry_delay)  # back-off before the seek-back redelivery
+                await asyncio.sleep(self._retry_delay)  # back-off before the seek-back redelivery
                 raise
 
         return on_batch
@@ -121,3 +170,14 @@ class KafkaSubscriptions:
         if self._started:
             await self.broker.stop()
             self._started = False
+
+
+def _delivery(record: Any, payload: bytes) -> Delivery:
+    return Delivery(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        payload=payload,
+        key=None if record.key is None else record.key.decode("utf-8", "replace"),
+        headers={k: (v or b"").decode("utf-8", "replace") for k, v in (record.headers or ())},
+    )

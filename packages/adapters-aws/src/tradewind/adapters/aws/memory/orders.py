@@ -253,6 +253,11 @@ class MemoryReportJournal:
         flagged = [r for r in self._uow.store.reports.values() if r["outcome"] == "flagged"]
         return flagged[-limit:][::-1]
 
+    async def external(self, limit: int = 100) -> list[dict[str, object]]:
+        store = self._uow.store
+        kept = [r for r in store.reports.values() if r["outcome"] == "flagged" and r["order_id"] not in store.orders]
+        return kept[-limit:][::-1]
+
 
 def _check_outbox(store: MemoryStore, events: list[OrderEvent]) -> None:
     for event in events:
@@ -317,3 +322,14 @@ class MemoryOrderLookup:
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         order = self._store.orders.get(order_id)
         return None if order is None or order.account_id != account_id else _copy(order)
+
+
+class MemoryLedgerOpenOrders:
+    """``LedgerOpenOrders`` on the in-memory ledger."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def open_orders(self, limit: int = 10_000) -> list[Order]:
+        ids = [i for ids in self._store.open_orders.values() for i in ids]
+        return sorted((_copy(self._store.orders[i]) for i in ids), key=lambda o: o.created_at)[:limit]

@@ -325,6 +325,16 @@ class PgReportJournal:
         )
         return [dict(r) for r in rows]
 
+    async def external(self, limit: int = 100) -> list[dict[str, object]]:
+        rows = await self._uow.conn.fetch(
+            "SELECT v.report_id, v.account_id, v.order_id, v.kind, v.detail, v.received_at, v.payload"
+            " FROM venue_reports v WHERE v.outcome = 'flagged'"
+            " AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = v.order_id)"
+            " ORDER BY v.received_at DESC LIMIT $1",
+            limit,
+        )
+        return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
 
 class PgUnitOfWork:
     """One pooled connection and one transaction; leaving without ``commit()`` rolls back."""
@@ -365,3 +375,19 @@ class PgOrderLookup:
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         row = await self._pool.fetchrow(_SELECT + " WHERE id = $1 AND account_id = $2", order_id, account_id)
         return None if row is None else order_from_row(row)
+
+
+class PgLedgerOpenOrders:
+    """``LedgerOpenOrders``: the ledger's ``open_orders`` with their orders, oldest first, read
+    outside a unit of work (the gateway's reconciliation reads; the OMS writes)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def open_orders(self, limit: int = 10_000) -> list[Order]:
+        rows = await self._pool.fetch(
+            f"SELECT {', '.join('o.' + c.strip() for c in LEDGER_COLUMNS.split(','))} FROM open_orders oo"
+            " JOIN orders o ON o.id = oo.order_id ORDER BY o.created_at LIMIT $1",
+            limit,
+        )
+        return [order_from_row(r) for r in rows]

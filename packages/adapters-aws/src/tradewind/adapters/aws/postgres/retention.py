@@ -8,7 +8,9 @@ prune never holds long locks against the order path.
   What the venue said survives in ``order.events`` and the audit archive;
 * ``account_sessions``: start-of-session equities older than ``log_s`` (a session needs its own);
 * ``order_event_log``: stream entries older than ``log_s``: a ``Last-Event-ID`` older than that
-  resumes from the oldest entry kept (the read model has the current state of every order).
+  resumes from the oldest entry kept (the read model has the current state of every order);
+* ``dead_letters``: letters received longer ago than ``dead_letters_s``, replayed or not (the
+  audit archive keeps every record of ``dead_letter``).
 """
 
 from __future__ import annotations
@@ -25,11 +27,21 @@ _QUERIES = {
     " session_date FROM account_sessions WHERE taken_at < now() - make_interval(secs => $1) LIMIT $2)",
     "order_event_log": "DELETE FROM order_event_log WHERE (account_id, seq, part) IN (SELECT account_id, seq, part"
     " FROM order_event_log WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)",
+    "dead_letters": "DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters"
+    " WHERE received_at < now() - make_interval(secs => $1) LIMIT $2)",
 }
 
 
 class PgRetention:
-    def __init__(self, pool: asyncpg.Pool, *, outbox_s: float, reports_s: float, log_s: float) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        outbox_s: float,
+        reports_s: float,
+        log_s: float,
+        dead_letters_s: float = 30 * 86_400.0,
+    ) -> None:
         self._pool = pool
         # a session's start equity is needed for that session only; kept as long as the log
         self._keep = {
@@ -37,6 +49,7 @@ class PgRetention:
             "venue_reports": reports_s,
             "order_event_log": log_s,
             "account_sessions": log_s,
+            "dead_letters": dead_letters_s,
         }
 
     async def prune(self) -> dict[str, int]:
