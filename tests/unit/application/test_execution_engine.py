@@ -509,24 +509,28 @@ async def test_a_venue_that_is_down_answers_broker_unavailable_and_never_blocks_
     assert kinds == [ReportKind.BROKER_UNAVAILABLE, ReportKind.CANCEL_REJECTED]
 
 
+class MeetingPaperBroker(CountingPaperBroker):
+    """Each submit waits until ``parties`` submits are in at once: worked one at a time, the
+    first would wait alone until the barrier's timeout breaks it (and the test fails)."""
+
+    def __init__(self, parties: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def submit(self, order: BrokerOrder) -> None:
+        self.barrier.wait()
+        super().submit(order)
+
+
 async def test_a_batch_keeps_each_orders_commands_in_order_and_works_orders_concurrently(
     start_desk: StartDesk, eventually: Eventually
 ) -> None:
     """``handle_batch`` (issue 15): submit then cancel of one order stay in that order (the cancel
-    finds the order resting), and the orders of one poll are worked side by side: every submit
-    reached the venue before its first acknowledgement was published (one at a time, each submit
-    would wait for the previous order's acknowledgement, 0.2 s of venue latency)."""
-    desk = await start_desk(latency=0.2)
-    desk.quote("100.00", "100.02")
-    submits_at_publish: list[int] = []
-    publish = desk.bus.publish
-
-    async def counting(topic: str, key: str, payload: bytes, headers: dict[str, str] | None = None) -> None:
-        submits_at_publish.append(len(desk.broker.submits))
-        await publish(topic, key, payload, headers)
-
-    desk.bus.publish = counting  # type: ignore[method-assign]
+    finds the order resting), and the orders of one poll are worked side by side: all five
+    submits are at the venue at the same moment (a barrier of five in the broker's submit)."""
     orders = [submitted(OrderType.LIMIT, limit="90") for _ in range(5)]
+    desk = await start_desk(broker=MeetingPaperBroker(len(orders), latency=0.002))
+    desk.quote("100.00", "100.02")
 
     await desk.engine.handle_batch([*orders, *(cancel_requested(o) for o in orders)])
 
@@ -538,7 +542,7 @@ async def test_a_batch_keeps_each_orders_commands_in_order_and_works_orders_conc
         kinds = [r.kind for r in desk.bus.reports(order=order)]
         assert kinds == [ReportKind.NEW, ReportKind.CANCELED], kinds
     assert sorted(desk.broker.submits) == sorted(str(o.order_id) for o in orders)
-    assert submits_at_publish[0] == len(orders)
+    assert not desk.broker.barrier.broken  # met: the five were in flight together
 
 
 class FakeClock:

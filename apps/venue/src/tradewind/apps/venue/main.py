@@ -64,7 +64,7 @@ class VenueProcess:
                 settings.web_host,
                 settings.venue_health_port,
                 self.readiness,
-                {"/quotes": self.quote_table, "/fix": self.fix_session},
+                routes={"/quotes": self.quote_table, "/fix": self.fix_session},
             )
             if health
             else None
