@@ -86,6 +86,9 @@ def auth(users: dict[str, tuple[str, uuid.UUID]], name: str) -> dict[str, str]:
 async def test_one_subscription_per_process_and_updates_only_to_their_owner(web: Any) -> None:
     base, users, redis = web
     notifier = RedisNotifier(redis)
+    # Others may listen on the channel too (the venue of scripts/services takes its prices from
+    # it): what counts is that three streams add at most the process's one subscription.
+    before = await subscribers(redis)
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         streams = [
             client.stream("GET", "/api/v1/stream?symbols=AAPL&heartbeat=30", headers=auth(users, name))
@@ -94,7 +97,8 @@ async def test_one_subscription_per_process_and_updates_only_to_their_owner(web:
         responses = [await s.__aenter__() for s in streams]
         try:
             assert all(r.status_code == 200 for r in responses)
-            assert await subscribers(redis) == 1  # three connections, one subscription
+            assert await subscribers(redis) - before <= 1  # three connections, one subscription
+            assert await subscribers(redis) >= 1
             await notifier.publish(users["ann"][1], "order", 1, {"id": "for-ann"})
             await notifier.publish(users["ben"][1], "order", 2, {"id": "for-ben"})
             for response, want in zip(responses, ("for-ann", "for-ann", "for-ben"), strict=True):
