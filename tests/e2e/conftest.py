@@ -12,6 +12,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,25 @@ import pytest
 from tradewind.adapters.aws.settings import Settings
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
+
+
+#: the session stack's gateway while it runs: it consumes the shared ``order.commands`` topic, so
+#: a test whose own gateway must be the only one to work its orders pauses it (``paused_session_gateway``)
+SESSION_GATEWAYS: list[subprocess.Popen[bytes]] = []
+
+
+@contextmanager
+def paused_session_gateway() -> Iterator[None]:
+    """SIGSTOP the session stack's gateway (if it runs) for the block, SIGCONT after. Its paper
+    broker would otherwise also take this test's orders from the shared topic and fill them."""
+    paused = [p for p in SESSION_GATEWAYS if p.poll() is None]
+    for proc in paused:
+        proc.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for proc in paused:
+            proc.send_signal(signal.SIGCONT)
 
 
 def free_port() -> int:
@@ -89,6 +109,8 @@ def stack(local_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         for name, (cmd, _) in commands.items():
             log = (logs / f"{name}.log").open("wb")
             procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+            if name == "gateway":
+                SESSION_GATEWAYS.append(procs[-1])
         deadline = time.monotonic() + 90
         for proc, (name, (_, url)) in zip(procs, commands.items(), strict=True):
             _wait_ready(url, proc, logs / f"{name}.log", deadline)

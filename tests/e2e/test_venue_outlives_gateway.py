@@ -32,7 +32,7 @@ from tradewind.adapters.aws.settings import Settings
 from tradewind.domain.clock import utcnow
 from tradewind.domain.market import Quote
 
-from .conftest import TRADEWIND, free_port
+from .conftest import TRADEWIND, free_port, paused_session_gateway
 from .test_kill_nine import Processes
 from .test_order_core import auth, quote, until
 
@@ -65,11 +65,12 @@ def processes(local_settings: Settings, tmp_path: Any) -> Any:
         "TRADEWIND_VENUE_LIQUIDITY": "5",
     }
     procs = WithVenue(env, tmp_path)
-    try:
-        procs.start("venue", "worker", "gateway", "web")
-        yield procs
-    finally:
-        procs.stop()
+    with paused_session_gateway():  # ours must be the only gateway working these orders
+        try:
+            procs.start("venue", "worker", "gateway", "web")
+            yield procs
+        finally:
+            procs.stop()
 
 
 async def test_a_kill_9_of_the_gateway_loses_no_fill_and_no_resting_order(processes: WithVenue) -> None:
