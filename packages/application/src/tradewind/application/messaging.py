@@ -29,15 +29,7 @@ def order_event_handler(
     max_schema_version: int = ORDER_EVENT_SCHEMA_VERSION,
 ) -> MessageHandler:
     async def on_message(payload: bytes) -> None:
-        try:
-            event = parse_order_event(payload)
-        except (ValidationError, ValueError) as exc:
-            raise PoisonMessage(f"undecodable order event for {consumer}: {str(exc)[:500]}") from exc
-        if event.schema_version > max_schema_version:
-            raise PoisonMessage(
-                f"order event schema_version {event.schema_version} is newer than {consumer} reads"
-                f" ({max_schema_version})"
-            )
+        event = _decoded_event(payload, consumer, max_schema_version)
         token = correlation_id.set(str(event.correlation_id))
         try:
             await handler(event)
@@ -56,15 +48,7 @@ def venue_report_handler(
     """The same rule for ``execution.reports``."""
 
     async def on_message(payload: bytes) -> None:
-        try:
-            report = parse_venue_report(payload)
-        except (ValidationError, ValueError) as exc:
-            raise PoisonMessage(f"undecodable venue report for {consumer}: {str(exc)[:500]}") from exc
-        if report.schema_version > max_schema_version:
-            raise PoisonMessage(
-                f"venue report schema_version {report.schema_version} is newer than {consumer} reads"
-                f" ({max_schema_version})"
-            )
+        report = _decoded_report(payload, consumer, max_schema_version)
         await handler(report)
 
     return on_message
