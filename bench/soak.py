@@ -2,8 +2,9 @@
 
 Starts web, worker and gateway as processes (``bench/stack.py``) on the servers of
 ``scripts/services up``, then for ``--minutes`` holds a steady mix: ``--rate`` market orders per
-second spread over ``--accounts`` accounts (each account alternates buy and sell of one share, so
-cash accounts never run dry), the gateway's real-history replay quotes, and ``--sse`` SSE clients.
+second spread over ``--accounts`` accounts (each account buys one share twice, then alternates sell and
+buy, so it holds one or two and a sell never waits on the buy just before it: cash accounts never
+run dry and no order is refused ``short_sale`` for a fill still in flight), the gateway's real-history replay quotes, and ``--sse`` SSE clients.
 Every ``--sample-s`` seconds one CSV row: the memory of every process and twin (``rss_mb_*``: RSS,
 or for PostgreSQL's postmaster and backends the PSS of the tree, so that the shared buffers count
 once), Kafka consumer lag per group, order ack p50/p99
@@ -15,6 +16,7 @@ age of the last ten minutes against the first ten.
     scripts/services up && uv run tradewind infra init
     uv run python bench/soak.py --minutes 120            # the run
     uv run python bench/soak.py --minutes 10 --warmup 3  # a smoke of it
+    TRADEWIND_BROKER=fix uv run python bench/soak.py     # through the venue process over FIX
 
 The stack has consumer groups of its own (a prefix, starting at the end of the topics) and so a
 Kinesis stream of its own, created here with the article's 8 shards and deleted at the end.
@@ -57,6 +59,7 @@ TWIN_PIDS = {
     "kafka": ".local/kafka/kafka.pid",
     "moto": ".local/moto/moto.pid",
     "kinesalite": ".local/kinesalite/kinesalite.pid",
+    "venue": ".local/venue/venue.pid",
 }
 
 
@@ -189,7 +192,8 @@ async def place_orders(
 
     async def one(n: int) -> None:
         account = n % len(tokens)
-        side = "buy" if (n // len(tokens)) % 2 == 0 else "sell"
+        k = n // len(tokens)  # this account's k-th order: buy, buy, sell, buy, sell, ...
+        side = "buy" if k < 2 or k % 2 == 1 else "sell"
         body = {"symbol": SYMBOLS[account % len(SYMBOLS)], "side": side, "qty": 1, "type": "market"}
         t = time.perf_counter()
         minute = load.minute
