@@ -7,7 +7,8 @@ buy, so it holds one or two and a sell never waits on the buy just before it: ca
 run dry and no order is refused ``short_sale`` for a fill still in flight), the gateway's real-history replay quotes, and ``--sse`` SSE clients.
 Every ``--sample-s`` seconds one CSV row: the memory of every process and twin (``rss_mb_*``: RSS,
 or for PostgreSQL's postmaster and backends the PSS of the tree, so that the shared buffers count
-once), Kafka consumer lag per group, order ack p50/p99
+once), Kafka consumer lag per group (``lag_*``: not committed now; ``behind_*``: already on the topic
+at the previous sample and still not committed, zero when the group keeps up), order ack p50/p99
 (``POST /api/v1/orders`` answered), SSE quote age p50/p99 (now minus the quote's ``ts``), orders
 sent/accepted. At the end: an SVG plot of the same (matplotlib is not a dependency), and a summary
 against the issue's bar: RSS growth per hour after warm-up, lag back to zero, ack p99 and quote
@@ -262,6 +263,7 @@ class LagProbe:
         self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self._prefix = prefix
+        self._ends: dict[str, dict[TopicPartition, int]] = {}  # per group: end offsets at the last probe
 
     async def start(self) -> None:
         await self._admin.start()
@@ -271,9 +273,14 @@ class LagProbe:
         await self._consumer.stop()
         await self._admin.close()
 
-    async def lag(self) -> dict[str, int]:
-        """Messages not yet committed, per consumer group of this stack (by its prefix)."""
-        out: dict[str, int] = {}
+    async def lag(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Per consumer group of this stack (by its prefix): ``lag``, the messages not yet
+        committed now (never zero for long under a steady flow: something is always in flight),
+        and ``behind``, the messages that were already on the topic at the previous probe and are
+        still not committed (zero = the group caught up with everything older than a sample
+        interval: the issue's "lag back to zero each minute"). No ``behind`` at the first probe."""
+        lag: dict[str, int] = {}
+        behind: dict[str, int] = {}
         groups = [g[0] for g in await self._admin.list_consumer_groups() if str(g[0]).startswith(self._prefix)]
         for group in sorted(groups):
             committed = await self._admin.list_consumer_group_offsets(group)
@@ -281,10 +288,15 @@ class LagProbe:
             if not tps:
                 continue
             ends = await self._consumer.end_offsets(tps)
-            out[group.removeprefix(self._prefix)] = sum(
-                max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0
-            )
-        return out
+            name = group.removeprefix(self._prefix)
+            lag[name] = sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0)
+            before = self._ends.get(group)
+            if before is not None:
+                behind[name] = sum(
+                    max(0, before[tp] - max(meta.offset, 0)) for tp, meta in committed.items() if tp in before
+                )
+            self._ends[group] = dict(ends)
+        return lag, behind
 
 
 # -- output ------------------------------------------------------------------------------------
@@ -399,6 +411,14 @@ def summary(rows: list[dict[str, Any]], warmup: int, window: int) -> list[str]:
         f"consumer lag: zero at {zero} of {len(probed)} probed samples after warm-up "
         f"({len(settled) - len(probed)} probes timed out)"
     )
+    behind_cols = [c for c in columns if c.startswith("behind_")]
+    told = [r for r in settled if any(_number(r.get(c)) for c in behind_cols)]
+    caught_up = [r for r in told if all(float(r.get(c) or 0) == 0 for c in behind_cols)]
+    worst = {c.removeprefix("behind_"): max((float(r.get(c) or 0) for r in told), default=0) for c in behind_cols}
+    lines.append(
+        f"caught up with the previous sample's end offsets (behind = 0 in every group): {len(caught_up)} of "
+        f"{len(told)} samples after warm-up; the most behind per group: {json.dumps(worst)}"
+    )
     first, last = rows[:window], rows[-window:]
     for col in ("ack_p50_ms", "ack_p99_ms", "quote_age_p50_ms", "quote_age_p99_ms", "orders_sent", "loadavg_1m"):
         a_values = [float(r[col]) for r in first if _number(r.get(col))]
@@ -448,8 +468,9 @@ async def soak(args: argparse.Namespace, base: str, env: dict[str, str]) -> list
                 row[f"rss_mb_{name}"] = round(tree_memory_mb(pid, tree), 1)
             probe_started = time.monotonic()
             try:  # a probe that hangs must not stop the sampling (a 10-minute smoke once did)
-                for group, messages in (await asyncio.wait_for(lag.lag(), timeout=args.sample_s / 3)).items():
-                    row[f"lag_{group}"] = messages
+                now, behind = await asyncio.wait_for(lag.lag(), timeout=args.sample_s / 3)
+                row |= {f"lag_{group}": messages for group, messages in now.items()}
+                row |= {f"behind_{group}": messages for group, messages in behind.items()}
             except Exception as exc:  # recorded in the row; the sampling goes on
                 row["probe_error"] = type(exc).__name__
             row["probe_ms"] = round((time.monotonic() - probe_started) * 1000, 1)
