@@ -46,7 +46,8 @@ moto_prepare() {
 }
 
 moto_start() {
-  launch "$MOTO_PID" "$MOTO_LOG" "$ROOT/.venv/bin/python" "$MOTO_SERVE" -H "$HOST" -p "$MOTO_PORT"
+  TRADEWIND_MOTO_S3_DIR="$MOTO_DIR/s3" \
+    launch "$MOTO_PID" "$MOTO_LOG" "$ROOT/.venv/bin/python" "$MOTO_SERVE" -H "$HOST" -p "$MOTO_PORT"
 }
 
 moto_stop() { term_then_kill "$MOTO_PID" "$1" "$MOTO_SERVE" 20; }

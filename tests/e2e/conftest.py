@@ -95,7 +95,15 @@ def stack(local_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         # what it produces, not the history other test sessions left on the local Kafka.
         "TRADEWIND_KAFKA_GROUP_PREFIX": f"e2e-{uuid.uuid4().hex[:8]}-",
         "TRADEWIND_KAFKA_NEW_GROUP_OFFSET": "latest",
+        # The in-process paper broker, not the local default (the venue over FIX): these tests are
+        # of the order core, driven by the paper broker's sliced fills at a set latency, and the
+        # one venue `scripts/services` started is shared by every test session on the machine
+        # (one FIX session). The venue has tests of its own, each with a venue process of its
+        # own (test_venue_outlives_gateway.py), and test_services_restart.py runs the default.
+        "TRADEWIND_BROKER": "paper",
         "TRADEWIND_PAPER_SLICE_QTY": "40",
+        # a replayed day lasts 39 s: resting DAY orders of a test must not expire under it
+        "TRADEWIND_PAPER_EXPIRE_DAY_ORDERS": "false",
         "TRADEWIND_PAPER_LATENCY_MS": "5",
         "TRADEWIND_QUOTE_INTERVAL_MS": "200",
     }

@@ -119,6 +119,8 @@ def processes(own_database: str, tmp_path: Any) -> Iterator[Processes]:
         "TRADEWIND_GATEWAY_HEALTH_PORT": str(free_port()),
         "TRADEWIND_KAFKA_GROUP_PREFIX": f"kill-{uuid.uuid4().hex[:8]}-",
         "TRADEWIND_KAFKA_NEW_GROUP_OFFSET": "latest",
+        "TRADEWIND_BROKER": "paper",  # the kill -9 of the venue's side is test_venue_outlives_gateway.py
+        "TRADEWIND_PAPER_EXPIRE_DAY_ORDERS": "false",
         "TRADEWIND_PAPER_LATENCY_MS": "5",
     }
     procs = Processes(env, tmp_path)

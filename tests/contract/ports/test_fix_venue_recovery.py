@@ -18,7 +18,7 @@ from tcp_cut import TcpCut
 
 from tradewind.adapters.aws.settings import Settings
 from tradewind.adapters.broker.fix.adapter import FixBroker
-from tradewind.application.execution.broker import ExecType, ExecutionReport
+from tradewind.application.execution.broker import ConnectionEvents, ExecType, ExecutionReport
 from tradewind.domain.orders.status import OrderSide, TimeInForce
 
 
@@ -102,6 +102,24 @@ def test_resting_orders_survive_a_kill_9_of_the_venue_and_fill_after_it(
     broker.submit(again)
     new_id = log.wait_final(again.client_order_id)[-1].broker_order_id
     assert new_id not in {after.broker_order_id, resting[gtc.client_order_id].broker_order_id}
+
+
+def test_every_logon_is_told_to_the_gateway_so_it_reconciles_at_once(
+    venue: VenueProcess, tmp_path: Path, brokers: list[FixBroker]
+) -> None:
+    """``ConnectionEvents``: the first logon and each reconnect call the connection callbacks (the
+    BrokerGateway reconciles on them, not only every ``reconcile_interval_s``)."""
+    logons: list[int] = []
+    broker = FixBroker(venue.endpoint, tmp_path / "gateway-fix")
+    assert isinstance(broker, ConnectionEvents)
+    broker.register_connection_callback(lambda: logons.append(broker.logons))
+    brokers.append(broker)
+    broker.start()
+    wait_until(lambda: logons == [1], "the first logon told")
+    venue.kill9()
+    wait_until(lambda: not broker.logged_on, "the adapter to notice the venue is gone")
+    venue.start()
+    wait_until(lambda: logons == [1, 2], "the reconnect told", timeout=RECOVERY)
 
 
 def test_fills_made_while_the_adapter_was_away_reach_it_when_it_comes_back(

@@ -4,8 +4,10 @@ and is deleted at the end."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -147,3 +149,40 @@ async def test_moto_keeps_no_copy_of_overwritten_items(services: Settings) -> No
             assert tracked["dynamodb"]["Item"] == []
         finally:
             await ddb.delete_table(TableName=table)
+
+
+MOTO_S3_DIR = Path(__file__).resolve().parents[3] / ".local" / "moto" / "s3"
+
+
+def files_holding(body: bytes) -> list[Path]:
+    """The files under moto's S3 body directory whose content is ``body`` (other tests may write
+    objects meanwhile: ours are found by their random content, not by counting)."""
+    return [p for p in MOTO_S3_DIR.iterdir() if p.stat().st_size == len(body) and p.read_bytes() == body]
+
+
+async def test_moto_keeps_s3_bodies_on_disk_not_in_memory(services: Settings) -> None:
+    """moto's S3 held every object's body in its memory (the audit archive grew its RSS ~150 MB an
+    hour under the soak); scripts/services starts it with bodies in files under .local/moto/s3
+    (scripts/services.d/moto_serve.py). An object's body is one file there while the object
+    exists; overwriting or deleting the object removes the file; reads return the bytes."""
+    assert MOTO_S3_DIR.is_dir(), f"moto was not started by this checkout's scripts/services ({MOTO_S3_DIR})"
+    bucket = unique("bucket")
+    first, second = os.urandom(64 * 1024), os.urandom(100 * 1024)
+    async with aws_session(services).client("s3", endpoint_url=services.aws_endpoint_url) as s3:
+        await s3.create_bucket(Bucket=bucket)
+        try:
+            await s3.put_object(Bucket=bucket, Key="a.parquet", Body=first)
+            assert len(files_holding(first)) == 1
+            got = await s3.get_object(Bucket=bucket, Key="a.parquet")
+            assert await got["Body"].read() == first
+            await s3.put_object(Bucket=bucket, Key="a.parquet", Body=second)  # overwritten
+            assert files_holding(first) == [] and len(files_holding(second)) == 1
+            got = await s3.get_object(Bucket=bucket, Key="a.parquet", Range="bytes=10-19")
+            assert await got["Body"].read() == second[10:20]
+            await s3.delete_object(Bucket=bucket, Key="a.parquet")
+            assert files_holding(second) == []
+        finally:
+            listed = await s3.list_objects_v2(Bucket=bucket)
+            for obj in listed.get("Contents", []):
+                await s3.delete_object(Bucket=bucket, Key=obj["Key"])
+            await s3.delete_bucket(Bucket=bucket)

@@ -11,7 +11,10 @@ to the cache before the gateway reports ready.
 With the venue as the broker (``TRADEWIND_BROKER=fix``) nothing here feeds a broker: the venue
 takes the quotes users see from Redis. The replay announces its trading day there too
 (``session`` messages, at most one a second and at every change of day), so the venue closes
-its session, and expires DAY orders, when the replayed session closes.
+its session, and expires DAY orders, when the replayed session closes. The in-process paper
+broker (``TRADEWIND_BROKER=paper``) closes its session here, when the replay's clock passes the
+session's close and before the next update reaches its book, so a DAY order cannot trade on the
+next day (``TRADEWIND_PAPER_EXPIRE_DAY_ORDERS=false`` keeps them, for the e2e stacks).
 """
 
 from __future__ import annotations
@@ -79,8 +82,23 @@ class GatewayMarketData:
             paper.on_quote(update.to_quote())  # thread-safe: enqueued for the broker thread
 
         sinks = [("stream", self.producer.put)]
+        self.sessions_closed = 0
+        self._paper_day: str | None = None
         if isinstance(broker, PaperBroker):
             paper = broker
+
+            async def close_paper_session(update: PriceUpdate) -> None:
+                if self.replay is None or update.exchange != REPLAY_EXCHANGE:
+                    return
+                day = self.replay.session_day.isoformat()
+                if self._paper_day is not None and day != self._paper_day:
+                    expired = await asyncio.to_thread(paper.expire_day_orders)  # waits for the broker thread
+                    self.sessions_closed += 1
+                    log.info("paper session closed", extra={"day": self._paper_day, "next": day, "expired": expired})
+                self._paper_day = day
+
+            if self.replay is not None and settings.paper_expire_day_orders:
+                sinks.append(("paper_session", close_paper_session))  # before the new day's quote
             sinks.append(("paper_broker", to_broker))
         if self.replay is not None:
             sinks.append(("session", self._announce_session))

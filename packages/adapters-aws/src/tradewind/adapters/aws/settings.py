@@ -94,11 +94,18 @@ class Settings(BaseSettings):
     reconcile_grace_s: float = 10.0
     paper_latency_ms: int = 20
     paper_slice_qty: int | None = None
+    #: the in-process paper broker expires DAY orders when the replay moves to the next trading day
+    #: (every 39 s of wall time at the default speed), as the venue does. The e2e stacks turn it off:
+    #: their tests rest DAY orders across many replayed days and assert on how each one ends.
+    paper_expire_day_orders: bool = True
     quote_interval_ms: int = 500  # the simulated/replayed quote source's tick
 
     # the paper venue over FIX 4.4 (issue 14; docs/decisions/0010-fix-venue.md)
-    #: the gateway's broker: ``paper`` in process, or ``fix`` to the venue (``tradewind venue``)
-    broker: Literal["paper", "fix"] = "paper"
+    #: the gateway's broker: ``fix`` to the venue (``tradewind venue``, started by
+    #: ``scripts/services``), or ``paper`` in the gateway's own process. Unset: ``fix`` on the
+    #: ``local`` and ``aws`` profiles (the venue's book outlives the gateway), ``paper`` on
+    #: ``memory`` (one process, no venue: the demo's broker is in process, always).
+    broker: Literal["paper", "fix"] | None = None
     venue_host: str = "127.0.0.1"
     venue_port: int = 9878
     venue_health_port: int = 8003
@@ -165,6 +172,8 @@ class Settings(BaseSettings):
     def _local_aws_endpoint(self) -> Settings:
         if self.profile == "memory":
             self.broker = "paper"  # one process, no venue: the demo's broker is in process
+        elif self.broker is None:
+            self.broker = "fix"
         if self.profile != "aws":
             if self.aws_endpoint_url is None:
                 self.aws_endpoint_url = f"http://127.0.0.1:{self.moto_port}"

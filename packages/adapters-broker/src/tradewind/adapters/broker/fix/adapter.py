@@ -38,6 +38,7 @@ from tradewind.application.execution.broker import (
     BrokerOrder,
     BrokerOrderState,
     BrokerUnavailableError,
+    ConnectionCallback,
     ExecType,
     ExecutionReport,
     ReportCallback,
@@ -105,6 +106,7 @@ class FixBroker:
         self._pending: dict[str, _Request] = {}
         # replaced whole, never mutated: the QuickFIX thread reads a consistent tuple without a lock
         self._callbacks: tuple[ReportCallback, ...] = ()
+        self._connection_callbacks: tuple[ConnectionCallback, ...] = ()
         self._ids = itertools.count(1)
         self._run_id = uuid.uuid4().hex[:8]  # request ids unique across restarts of this process
         self.logons = 0  # how many times the session logged on (a reconnect adds one)
@@ -141,6 +143,12 @@ class FixBroker:
     def register_callback(self, callback: ReportCallback) -> None:
         with self._lock:
             self._callbacks = (*self._callbacks, callback)
+
+    def register_connection_callback(self, callback: ConnectionCallback) -> None:
+        """``ConnectionEvents``: ``callback`` runs on QuickFIX's thread at every logon (the first
+        and each reconnect), so the gateway reconciles at once instead of at its next interval."""
+        with self._lock:
+            self._connection_callbacks = (*self._connection_callbacks, callback)
 
     def submit(self, order: BrokerOrder) -> None:
         self._send(m.new_order_single(order, utcnow()))
@@ -238,6 +246,11 @@ class FixBroker:
         self.logons += 1
         self._logged_on.set()
         log.info("FIX session logged on", extra={"port": self._endpoint.port, "logons": self.logons})
+        for callback in self._connection_callbacks:
+            try:
+                callback()
+            except Exception:  # a listener's fault must not break QuickFIX's logon
+                log.exception("connection callback failed")
 
     def _on_logout(self) -> None:
         self._logged_on.clear()

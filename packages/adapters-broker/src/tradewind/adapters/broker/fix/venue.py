@@ -30,6 +30,8 @@ from tradewind.domain.market import Quote
 
 log = logging.getLogger(__name__)
 _STOP: Final = object()
+#: requests taken off the FIX session but not yet worked (see _Acceptor.fromApp)
+INBOX_LIMIT: Final = 10_000
 
 
 class _Acceptor(fix.Application):  # type: ignore[misc]  # QuickFIX's SWIG classes are untyped
@@ -59,7 +61,20 @@ class _Acceptor(fix.Application):  # type: ignore[misc]  # QuickFIX's SWIG class
         return None
 
     def fromApp(self, message: Any, sessionID: Any) -> None:
-        self._venue._inbox.put(fix.Message(message))  # a copy: QuickFIX reuses its message
+        # A copy: QuickFIX reuses its message. The inbox is bounded: when the engine is behind,
+        # this blocks QuickFIX's socket thread, so TCP pushes back on the gateway. Nothing is
+        # dropped (the message already took its FIX sequence number: dropping it would lose it),
+        # unless the venue is stopping with its engine gone: then the gateway's ack deadline and
+        # reconciliation settle the request.
+        copy = fix.Message(message)
+        while True:
+            try:
+                self._venue._inbox.put(copy, timeout=0.5)
+                return
+            except queue.Full:
+                if self._venue._stopping:
+                    log.warning("venue stopping with a full inbox: a request left unworked")
+                    return
 
 
 class FixVenue:
@@ -81,8 +96,9 @@ class FixVenue:
         self._session = session_id(endpoint, acceptor=True)
         self.broker = PaperBroker(journal=self.journal, liquidity=liquidity)
         self.broker.register_callback(self._send_report)
-        self._inbox: queue.Queue[fix.Message | object] = queue.Queue()
+        self._inbox: queue.Queue[fix.Message | object] = queue.Queue(maxsize=INBOX_LIMIT)
         self._worker: threading.Thread | None = None
+        self._stopping = False
         self._acceptor: Any = None
         self.logons = 0
         self.logged_on = False  # a bool written by QuickFIX's thread, read by anyone
@@ -91,6 +107,7 @@ class FixVenue:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stopping = False
         restored = self.journal.load()
         self.broker.restore(restored.orders, last_seq=restored.last_seq)
         settings = acceptor_settings(self._endpoint, self._state_dir / "fix")
@@ -111,6 +128,7 @@ class FixVenue:
         )
 
     def stop(self) -> None:
+        self._stopping = True
         if self._worker is not None:
             self._inbox.put(_STOP)
             self._worker.join()
