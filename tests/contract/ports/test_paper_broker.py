@@ -372,3 +372,41 @@ def test_a_stopped_broker_refuses_requests_and_drops_quotes() -> None:
     broker.stop()
     with pytest.raises(BrokerUnavailableError):
         broker.open_orders()
+
+
+def test_a_journaled_book_forgets_final_orders_and_recalls_them_when_named(tmp_path: Any) -> None:
+    """The venue's memory is its open orders (issue 12: its RSS grew with every order it ever
+    took): ``forget_final`` drops the final ones, the journal keeps them, and a redelivered submit,
+    a cancel or a status request of one is answered as before the forgetting."""
+    from tradewind.adapters.broker.venue_journal import VenueJournal
+
+    journal = VenueJournal(tmp_path / "book.sqlite3")
+    log = ReportLog()
+    broker = PaperBroker(journal=journal, recall=journal.order)
+    broker.register_callback(log)
+    broker.start()
+    try:
+        broker.on_quote(quote("AAPL", "100.00", "100.10"))
+        filled, resting = market("AAPL", OrderSide.BUY, 5), limit("AAPL", OrderSide.BUY, 3, "90.00")
+        broker.submit(filled)
+        broker.submit(resting)
+        log.wait_final(filled.client_order_id)
+        log.wait_for(resting.client_order_id, ExecType.NEW)
+        before = broker.order_state(filled.client_order_id)
+        assert before is not None and before.status == ExecType.FILL
+
+        assert broker.forget_final() == 1  # the filled one; the resting one is open
+        assert [s.client_order_id for s in broker.open_orders()] == [resting.client_order_id]
+        assert broker.order_state(filled.client_order_id) == before  # recalled from the journal
+        assert broker.forget_final() == 1  # the recall put it back in memory; gone again
+
+        reports = len(log.reports(filled.client_order_id))
+        broker.submit(filled)  # a redelivered submit of a forgotten order: no second order
+        with pytest.raises(BrokerError, match="order is fill"):
+            broker.cancel(filled.client_order_id)  # known and final, not "unknown order"
+        assert broker.order_state(filled.client_order_id) == before  # the queue is worked in order
+        assert len(log.reports(filled.client_order_id)) == reports
+        assert broker.order_state("never-seen") is None
+    finally:
+        broker.stop()
+        journal.close()

@@ -35,6 +35,7 @@ from tradewind.domain.market import Quote
 
 log = logging.getLogger(__name__)
 SESSION_DAY = "session_day"
+FORGET_INTERVAL_S = 60.0
 
 
 class VenueProcess:
@@ -58,6 +59,7 @@ class VenueProcess:
         self.session_day = journal.get_meta(SESSION_DAY)
         self.sessions_closed = 0
         self._closing: asyncio.Lock | None = None
+        self._forgetting: asyncio.Task[None] | None = None
         self._unlisten: Any = lambda: None
         self._health = (
             HealthServer(
@@ -129,7 +131,18 @@ class VenueProcess:
                 log.warning("no market data yet (Redis); the venue waits for prices")
         if self._health is not None:
             await self._health.start()
+        self._forgetting = asyncio.create_task(self._forget_final_orders(), name="venue-forget-final")
         log.info("venue ready", extra={"port": self.settings.venue_port})
+
+    async def _forget_final_orders(self, interval: float = FORGET_INTERVAL_S) -> None:
+        """Every ``interval``, final orders leave the book's memory (the journal keeps them): without
+        a replayed session to close (feeds only) the memory would otherwise grow with every order."""
+        while True:
+            await asyncio.sleep(interval)  # a housekeeping period, not a synchronisation
+            try:
+                await asyncio.to_thread(self.venue.forget_final)
+            except Exception:  # the next period tries again; the book is still correct meanwhile
+                log.exception("forgetting final orders failed")
 
     async def stop(self) -> None:
         if self._health is not None:
@@ -137,6 +150,10 @@ class VenueProcess:
         self._unlisten()
         if hasattr(self._listener, "stop"):
             await self._listener.stop()
+        if self._forgetting is not None:
+            self._forgetting.cancel()
+            await asyncio.gather(self._forgetting, return_exceptions=True)
+            self._forgetting = None
         await asyncio.to_thread(self.venue.stop)
         if self._redis is not None:
             await self._redis.aclose()

@@ -28,7 +28,7 @@ from concurrent.futures import Future
 from decimal import Decimal
 from typing import Final, TypeVar
 
-from tradewind.adapters.broker.paper_book import Journal, PaperBook, PaperOrder
+from tradewind.adapters.broker.paper_book import Journal, PaperBook, PaperOrder, Recall
 from tradewind.application.execution.broker import (
     BrokerOrder,
     BrokerOrderState,
@@ -69,6 +69,7 @@ class PaperBroker:
         clock: Callable[[], float] = time.monotonic,
         request_timeout: float = 5.0,
         journal: Journal | None = None,
+        recall: Recall | None = None,
     ) -> None:
         if latency < 0 or slice_interval < 0:
             raise ValueError("latency and slice_interval must be >= 0")
@@ -99,6 +100,7 @@ class PaperBroker:
             emit=self._emit,
             schedule=self._schedule,
             journal=journal,
+            recall=recall,
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -186,6 +188,11 @@ class PaperBroker:
         past their retention). Bounds the book by the open orders and the retention window."""
         ids = list(client_order_ids)
         self._call(lambda: self._book.forget(ids))
+
+    def forget_final(self) -> int:
+        """Drop every final order from memory; with a ``recall`` (the venue's journal) a later
+        submit, cancel, replace or status request of one finds it again. Returns how many."""
+        return self._call(self._book.forget_final)
 
     def hold_reports(self) -> None:
         """From now on, buffer reports instead of calling back (a broker whose reports are

@@ -37,6 +37,8 @@ Emit = Callable[[ExecutionReport], None]
 #: called with the order as it now stands and the report about to be emitted, before the report
 #: leaves the book (a durable venue writes it down first: nothing is told that is not kept)
 Journal = Callable[["PaperOrder", ExecutionReport], None]
+#: a final order the book forgot, from where it was kept (the venue's journal), or None
+Recall = Callable[[str], "PaperOrder | None"]
 Schedule = Callable[[float, Callable[[], None]], None]
 
 _FINAL = frozenset({ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED})
@@ -108,7 +110,9 @@ class PaperBook:
         emit: Emit,
         schedule: Schedule,
         journal: Journal | None = None,
+        recall: Recall | None = None,
     ) -> None:
+        self._recall = recall
         self._symbols = frozenset(symbols)
         self._latency = latency
         self._slice_qty = slice_qty
@@ -127,8 +131,9 @@ class PaperBook:
     # -- requests ------------------------------------------------------------------------------
 
     def submit(self, request: BrokerOrder) -> None:
-        """Idempotent on ``client_order_id``: a known id (even a rejected one) is ignored."""
-        if request.client_order_id in self._orders:
+        """Idempotent on ``client_order_id``: a known id (even a rejected one, even one the book
+        forgot but its journal kept) is ignored."""
+        if self._known(request.client_order_id) is not None:
             return
         self._seq += 1
         seq = self._seq
@@ -200,8 +205,22 @@ class PaperBook:
             if order is not None and not order.is_open:
                 del self._orders[coid]
 
-    def order_state(self, client_order_id: str) -> BrokerOrderState | None:
+    def forget_final(self) -> int:
+        """Drop every final order from memory (a book with a ``recall`` finds it again when asked);
+        memory then holds the open orders and those that ended since. Returns how many."""
+        final = [coid for coid, order in self._orders.items() if not order.is_open]
+        for coid in final:
+            del self._orders[coid]
+        return len(final)
+
+    def _known(self, client_order_id: str) -> PaperOrder | None:
         order = self._orders.get(client_order_id)
+        if order is None and self._recall is not None and (order := self._recall(client_order_id)) is not None:
+            self._orders[client_order_id] = order  # final: forgotten again at the next forget_final
+        return order
+
+    def order_state(self, client_order_id: str) -> BrokerOrderState | None:
+        order = self._known(client_order_id)
         return None if order is None else order.state()
 
     def open_orders(self) -> list[BrokerOrderState]:
@@ -313,7 +332,7 @@ class PaperBook:
         return [o for o in self._orders.values() if o.request.symbol == symbol and o.is_open and o.arrived]
 
     def _open_order(self, client_order_id: str, what: str) -> PaperOrder:
-        order = self._orders.get(client_order_id)
+        order = self._known(client_order_id)
         if order is None:
             raise BrokerError(f"cannot {what} {client_order_id}: unknown order")
         if not order.is_open:

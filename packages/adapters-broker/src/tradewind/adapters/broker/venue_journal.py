@@ -10,7 +10,9 @@ the gateway has it); on start the venue sends the unsent ones again, and the led
 report once by its exec id, so a report sent twice is harmless.
 
 Bounded: final orders and their fills are deleted ``retention`` after they ended (``prune``);
-open orders stay however old they are (GTC).
+open orders stay however old they are (GTC). The book in memory holds only the open orders and
+those that ended since its last ``forget_final``; it recalls a final one from here (``order``)
+when a redelivered submit, a cancel or a status request names it.
 """
 
 from __future__ import annotations
@@ -219,12 +221,19 @@ class VenueJournal:
 
     def load(self) -> Restored:
         with self._lock:
+            # the open orders only: a final one is recalled when named (``order``), so a start
+            # reads what works, not the retention window's history
             fills: dict[str, list[ExecutionReport]] = {}
-            for coid, body in self._db.execute("SELECT client_order_id, body FROM fills ORDER BY client_order_id, seq"):
+            for coid, body in self._db.execute(
+                "SELECT f.client_order_id, f.body FROM fills f JOIN orders o USING (client_order_id)"
+                " WHERE o.is_open = 1 ORDER BY f.client_order_id, f.seq"
+            ):
                 fills.setdefault(coid, []).append(report_from_dict(json.loads(body)))
             orders = [
                 _order_from_dict(json.loads(body), fills.get(coid, []))
-                for coid, body in self._db.execute("SELECT client_order_id, body FROM orders ORDER BY rowid")
+                for coid, body in self._db.execute(
+                    "SELECT client_order_id, body FROM orders WHERE is_open = 1 ORDER BY rowid"
+                )
             ]
             row = self._db.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
             unsent = [
@@ -232,6 +241,20 @@ class VenueJournal:
             ]
         orders.sort(key=lambda o: o.seq)  # submit order: first come, first served after a restart too
         return Restored(orders, int(row[0]) if row else 0, unsent)
+
+    def order(self, client_order_id: str) -> PaperOrder | None:
+        """One order as it stands, with its fills (the book's ``recall`` of an order it forgot)."""
+        with self._lock:
+            row = self._db.execute("SELECT body FROM orders WHERE client_order_id = ?", (client_order_id,)).fetchone()
+            if row is None:
+                return None
+            fills = [
+                report_from_dict(json.loads(b))
+                for (b,) in self._db.execute(
+                    "SELECT body FROM fills WHERE client_order_id = ? ORDER BY seq", (client_order_id,)
+                )
+            ]
+        return _order_from_dict(json.loads(row[0]), fills)
 
     def unsent(self) -> list[ExecutionReport]:
         with self._lock:

@@ -94,7 +94,7 @@ class FixVenue:
         self._state_dir = state_dir
         self.journal = journal or VenueJournal(state_dir / "book.sqlite3")
         self._session = session_id(endpoint, acceptor=True)
-        self.broker = PaperBroker(journal=self.journal, liquidity=liquidity)
+        self.broker = PaperBroker(journal=self.journal, recall=self.journal.order, liquidity=liquidity)
         self.broker.register_callback(self._send_report)
         self._inbox: queue.Queue[fix.Message | object] = queue.Queue(maxsize=INBOX_LIMIT)
         self._worker: threading.Thread | None = None
@@ -149,7 +149,14 @@ class FixVenue:
         retention leave the book and the journal. Returns how many orders expired."""
         expired = self.broker.expire_day_orders()
         self.broker.forget(self.journal.prune())
+        self.forget_final()
         return expired
+
+    def forget_final(self) -> int:
+        """Final orders leave memory (the journal keeps them for ``retention`` and the book recalls
+        one when asked): the venue's memory is its open orders, not its history. Called at every
+        session close and every minute by ``tradewind venue``."""
+        return self.broker.forget_final()
 
     # -- the engine's thread -------------------------------------------------------------------
 
