@@ -38,11 +38,11 @@ def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
     account = store.accounts[account_id]
     cash = account.cash
     positions: dict[str, int] = {}
-    for (holder, symbol), (qty, flow) in store.positions.items():
-        if holder == account_id:
-            cash += flow
-            if qty:
-                positions[symbol] = qty
+    for symbol in store.position_symbols.get(account_id, ()):
+        qty, flow = store.positions[(account_id, symbol)]
+        cash += flow
+        if qty:
+            positions[symbol] = qty
     open_orders = [_copy(store.orders[i]).at_largest() for i in store.open_orders.get(account_id, ())]
     mine, my_reason = store.trading_states.get(account_id, (TradingState.ACTIVE, None))
     platform, platform_reason = store.platform_state
@@ -226,6 +226,7 @@ class MemoryOrderRepository:
         def write(s: MemoryStore) -> None:
             held, flow = s.positions.get((account_id, symbol), (0, Decimal(0)))
             s.positions[(account_id, symbol)] = (held + qty, flow + cash)
+            s.position_symbols.setdefault(account_id, set()).add(symbol)
 
         self._uow.queue(write)
 

@@ -33,6 +33,9 @@ class MemoryStore:
     client_ids: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)
     open_orders: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     positions: dict[tuple[uuid.UUID, str], tuple[int, Decimal]] = field(default_factory=dict)
+    #: the symbols each account has a ledger position in (the index PostgreSQL's primary key gives):
+    #: the risk check reads its own account's positions, not the platform's
+    position_symbols: dict[uuid.UUID, set[str]] = field(default_factory=dict)
     account_seqs: dict[uuid.UUID, int] = field(default_factory=dict)
     trading_states: dict[uuid.UUID, tuple[TradingState, str | None]] = field(default_factory=dict)
     platform_state: tuple[TradingState, str | None] = (TradingState.ACTIVE, None)
