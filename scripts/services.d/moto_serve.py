@@ -13,6 +13,10 @@
    emptied at start: moto starts empty anyway), opened only while it is read or written, so the
    archive's size is disk, not memory, and no file descriptor stays open per object (a rolled-over
    ``SpooledTemporaryFile`` would keep one). Deleting or overwriting an object deletes its file.
+4. moto's conditional ``PutObject`` (``If-None-Match: *``) checks that the key is absent, then
+   builds and stores the object, on werkzeug's request threads: two writers can both pass the
+   check (S3 lets exactly one win). Puts are serialized here, so the check and the store are one
+   step, as S3 makes them; with bodies on disk the window had become wide enough to lose.
 
 Usage is moto_server's: ``python moto_serve.py -H 127.0.0.1 -p 5050``.
 """
@@ -24,12 +28,14 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any
 
 import moto.s3.models
 from moto.core.common_models import BaseModel
+from moto.s3.responses import S3Response
 from moto.server import main
 
 
@@ -101,7 +107,19 @@ def keep_s3_bodies_on_disk(directory: Path) -> None:
     moto.s3.models.tempfile = shim  # type: ignore[assignment]
 
 
+def serialize_puts() -> None:
+    lock = threading.Lock()
+    put_object = S3Response.put_object
+
+    def one_at_a_time(self: S3Response) -> Any:
+        with lock:
+            return put_object(self)
+
+    S3Response.put_object = one_at_a_time  # type: ignore[method-assign]
+
+
 BaseModel.__new__ = _untracked_new  # type: ignore[method-assign,assignment]
+serialize_puts()
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 keep_s3_bodies_on_disk(Path(os.environ.get("TRADEWIND_MOTO_S3_DIR", ".local/moto/s3")).resolve())
 

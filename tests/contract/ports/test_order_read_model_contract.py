@@ -31,7 +31,7 @@ from order_twins import (
 
 from tradewind.application.ports import OrderLogEntry
 from tradewind.domain.clock import utcnow
-from tradewind.domain.orders.events import OrderEvent
+from tradewind.domain.orders.events import OrderEvent, OrderSubmitted
 from tradewind.domain.orders.status import OrderStatus
 
 E = TypeVar("E", bound=OrderEvent)
@@ -298,3 +298,60 @@ async def test_apply_many_equals_apply_one_by_one_and_is_idempotent(twins: Order
     assert b_view is not None and (b_view.status, b_view.filled_qty) == (OrderStatus.PARTIALLY_FILLED, 2)
     assert await model.log_since(alice, 0) == [e for e in entries if e.account_id == alice]
     assert (model.gaps, model.misfits) == (0, 0)
+
+
+async def test_a_poll_with_redeliveries_a_gap_and_misfits_equals_its_events_one_by_one(twins: OrderTwins) -> None:
+    """``apply_many`` of a poll that holds everything a partition can: an event redelivered within
+    the poll and one from an earlier poll, a skipped number, an event that does not fit, one
+    without a number, and two orders of one account. Alice's poll goes in one call, the same
+    shapes for Bob one event at a time: entries, views, logs and counters are alike."""
+    model = twins.read_model
+
+    def poll_for(account_id: uuid.UUID) -> tuple[list[OrderEvent], list[OrderEvent], OrderSubmitted, OrderSubmitted]:
+        n = Numbering()
+        first, second = submitted(account_id, qty=10), submitted(account_id, qty=4)
+        sub = n(first)
+        earlier = [sub]
+        ack = n(accepted(sub))
+        fill = n(filled(sub, cum_qty=10, avg_price="150.25"), skip=1)  # number 3 never comes: a gap
+        events: list[OrderEvent] = [
+            sub,  # redelivered from the earlier poll
+            ack,
+            ack,  # redelivered within the poll
+            fill,
+            n(rejected(sub)),  # a filled order cannot be rejected: a misfit
+            sub.model_copy(update={"account_seq": None}),  # not numbered
+            n(second),
+            n(accepted(second)),
+        ]
+        return earlier, events, first, second
+
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    a_earlier, a_poll, a_first, a_second = poll_for(alice)
+    b_earlier, b_poll, b_first, b_second = poll_for(bob)
+
+    await model.apply_many(a_earlier)
+    gaps, misfits = model.gaps, model.misfits
+    a_entries = await model.apply_many(a_poll)
+    a_counts = (model.gaps - gaps, model.misfits - misfits)
+
+    await model.apply_many(b_earlier)
+    gaps, misfits = model.gaps, model.misfits
+    b_entries = [e for event in b_poll for e in await model.apply(event)]
+    b_counts = (model.gaps - gaps, model.misfits - misfits)
+
+    def shape(entries: list[OrderLogEntry]) -> list[tuple[int, int, str]]:
+        return [(e.seq, e.part, e.kind) for e in entries]
+
+    assert shape(a_entries) == shape(b_entries)
+    assert a_counts == b_counts == (1, 2)
+    assert shape(await model.log_since(alice, 0)) == shape(await model.log_since(bob, 0))
+    for a_order, b_order in ((a_first, b_first), (a_second, b_second)):
+        a_view, b_view = await model.get(alice, a_order.order_id), await model.get(bob, b_order.order_id)
+        assert a_view is not None and b_view is not None
+        assert (a_view.status, a_view.filled_qty, a_view.order_seq) == (
+            b_view.status,
+            b_view.filled_qty,
+            b_view.order_seq,
+        )
+    assert await model.apply_many(a_poll) == [e for e in a_entries]  # the whole poll again: nothing new

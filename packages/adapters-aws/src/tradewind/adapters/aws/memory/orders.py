@@ -38,8 +38,7 @@ def exposure_of(store: MemoryStore, account_id: uuid.UUID) -> Exposure:
     account = store.accounts[account_id]
     cash = account.cash
     positions: dict[str, int] = {}
-    for symbol in store.position_symbols.get(account_id, ()):
-        qty, flow = store.positions[(account_id, symbol)]
+    for symbol, (qty, flow) in store.positions.of(account_id):
         cash += flow
         if qty:
             positions[symbol] = qty
@@ -226,7 +225,6 @@ class MemoryOrderRepository:
         def write(s: MemoryStore) -> None:
             held, flow = s.positions.get((account_id, symbol), (0, Decimal(0)))
             s.positions[(account_id, symbol)] = (held + qty, flow + cash)
-            s.position_symbols.setdefault(account_id, set()).add(symbol)
 
         self._uow.queue(write)
 

@@ -24,6 +24,24 @@ class OutboxRow:
     sent: bool = False
 
 
+class LedgerPositions(dict[tuple[uuid.UUID, str], tuple[int, Decimal]]):
+    """(account, symbol) -> (quantity, cash flow), as the ledger booked the fills, with the symbols
+    of each account kept beside (what PostgreSQL's primary key on ``ledger_positions`` gives): the
+    risk check reads its own account's positions, not every position on the platform (issue 15).
+    Positions are only ever set, never removed (a closed one stays at quantity 0)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.symbols: dict[uuid.UUID, set[str]] = {}
+
+    def __setitem__(self, key: tuple[uuid.UUID, str], value: tuple[int, Decimal]) -> None:
+        super().__setitem__(key, value)
+        self.symbols.setdefault(key[0], set()).add(key[1])
+
+    def of(self, account_id: uuid.UUID) -> list[tuple[str, tuple[int, Decimal]]]:
+        return [(symbol, self[(account_id, symbol)]) for symbol in self.symbols.get(account_id, ())]
+
+
 @dataclass
 class MemoryStore:
     accounts: dict[uuid.UUID, Account] = field(default_factory=dict)
@@ -32,10 +50,7 @@ class MemoryStore:
     orders: dict[uuid.UUID, Order] = field(default_factory=dict)
     client_ids: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)
     open_orders: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
-    positions: dict[tuple[uuid.UUID, str], tuple[int, Decimal]] = field(default_factory=dict)
-    #: the symbols each account has a ledger position in (the index PostgreSQL's primary key gives):
-    #: the risk check reads its own account's positions, not the platform's
-    position_symbols: dict[uuid.UUID, set[str]] = field(default_factory=dict)
+    positions: LedgerPositions = field(default_factory=lambda: LedgerPositions())
     account_seqs: dict[uuid.UUID, int] = field(default_factory=dict)
     trading_states: dict[uuid.UUID, tuple[TradingState, str | None]] = field(default_factory=dict)
     platform_state: tuple[TradingState, str | None] = (TradingState.ACTIVE, None)
