@@ -82,7 +82,6 @@ class GatewayMarketData:
             paper.on_quote(update.to_quote())  # thread-safe: enqueued for the broker thread
 
         sinks = [("stream", self.producer.put)]
-        self.sessions_closed = 0
         self._paper_day: str | None = None
         if isinstance(broker, PaperBroker):
             paper = broker
@@ -93,7 +92,6 @@ class GatewayMarketData:
                 day = self.replay.session_day.isoformat()
                 if self._paper_day is not None and day != self._paper_day:
                     expired = await asyncio.to_thread(paper.expire_day_orders)  # waits for the broker thread
-                    self.sessions_closed += 1
                     log.info("paper session closed", extra={"day": self._paper_day, "next": day, "expired": expired})
                 self._paper_day = day
 

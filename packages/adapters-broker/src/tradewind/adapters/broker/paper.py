@@ -183,12 +183,6 @@ class PaperBroker:
                 raise RuntimeError("restore the book before starting the broker")
             self._book.restore(orders, last_seq=last_seq)
 
-    def forget(self, client_order_ids: Iterable[str]) -> None:
-        """Drop these orders from memory if they are final (the venue's journal decides which are
-        past their retention). Bounds the book by the open orders and the retention window."""
-        ids = list(client_order_ids)
-        self._call(lambda: self._book.forget(ids))
-
     def forget_final(self) -> int:
         """Drop every final order from memory; with a ``recall`` (the venue's journal) a later
         submit, cancel, replace or status request of one finds it again. Returns how many."""

@@ -198,13 +198,6 @@ class PaperBook:
             self._orders[order.request.client_order_id] = order
             self._seq = max(self._seq, order.seq)
 
-    def forget(self, client_order_ids: Iterable[str]) -> None:
-        """Drop final orders from memory (their retention is the venue's journal's business)."""
-        for coid in client_order_ids:
-            order = self._orders.get(coid)
-            if order is not None and not order.is_open:
-                del self._orders[coid]
-
     def forget_final(self) -> int:
         """Drop every final order from memory (a book with a ``recall`` finds it again when asked);
         memory then holds the open orders and those that ended since. Returns how many."""

@@ -50,7 +50,7 @@ class MemoryStore:
     orders: dict[uuid.UUID, Order] = field(default_factory=dict)
     client_ids: dict[tuple[uuid.UUID, str], uuid.UUID] = field(default_factory=dict)
     open_orders: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
-    positions: LedgerPositions = field(default_factory=lambda: LedgerPositions())
+    positions: LedgerPositions = field(default_factory=LedgerPositions)
     account_seqs: dict[uuid.UUID, int] = field(default_factory=dict)
     trading_states: dict[uuid.UUID, tuple[TradingState, str | None]] = field(default_factory=dict)
     platform_state: tuple[TradingState, str | None] = (TradingState.ACTIVE, None)

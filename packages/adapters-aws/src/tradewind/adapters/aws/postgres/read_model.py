@@ -90,7 +90,7 @@ class PgOrderReadModel:
                     accounts,
                 )
             }
-            views: dict[uuid.UUID, Order | None] = {
+            views: dict[uuid.UUID, Order] = {
                 r["id"]: order_from_row(r)
                 for r in await conn.fetch(
                     f"SELECT {VIEW_COLUMNS} FROM order_views WHERE id = ANY($1)", list({e.order_id for e in numbered})

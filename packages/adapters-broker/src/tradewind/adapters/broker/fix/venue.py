@@ -148,8 +148,8 @@ class FixVenue:
         """The replayed session closed: DAY orders expire (GTC stay); final orders past their
         retention leave the book and the journal. Returns how many orders expired."""
         expired = self.broker.expire_day_orders()
-        self.broker.forget(self.journal.prune())
-        self.forget_final()
+        self.journal.prune()
+        self.forget_final()  # memory keeps the open orders only, pruned ones included in the final
         return expired
 
     def forget_final(self) -> int:
