@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tradewind.application.orders.place_order import decision, record_refusal
-from tradewind.application.orders.sequencing import number_events
+from tradewind.application.orders.place_order import commit_if_allowed, record_refusal
 from tradewind.application.ports import UnitOfWorkFactory
-from tradewind.application.risk.check import DailyLossBreached, RiskCheck
-from tradewind.application.risk.session import settle_session
+from tradewind.application.risk.check import RiskCheck
 from tradewind.domain.errors import OrderNotFound, RiskRejected
 from tradewind.domain.orders.commands import AmendOrder
 from tradewind.domain.orders.order import Order
@@ -39,20 +37,16 @@ class AmendOrderHandler:
             largest = order.at_largest()
             # Only what is still to fill is new risk: the filled part is already a position.
             amended = replace(largest, events=[], filled_qty=0, qty=largest.qty - order.filled_qty)
-            try:
-                verdict = await self._risk.check(amended, replace(exposure, open_orders=others))
-            except DailyLossBreached as exc:
-                refused = decision(order, "amend", exc)
-                await settle_session(uow, cmd.account_id, exposure, exc.verdict)  # reducing, even so
-                await uow.commit()
-            except RiskRejected as exc:
-                refused = decision(order, "amend", exc)
-            else:
-                await settle_session(uow, cmd.account_id, exposure, verdict)
-                await number_events(uow, order)
-                await uow.orders.save(order)
-                await uow.accounts.record_risk_event(decision(order, "amend", None))
-                await uow.commit()
+            refused = await commit_if_allowed(
+                uow,
+                self._risk,
+                order,
+                "amend",
+                exposure,
+                store=lambda: uow.orders.save(order),
+                checked=amended,
+                checked_against=replace(exposure, open_orders=others),
+            )
         if refused is not None:
             await record_refusal(self._uow, refused)
             raise RiskRejected(refused.rule or "", refused.detail or "")

@@ -10,11 +10,12 @@ with a different order is refused (``client_order_id_reused``), naming the first
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from tradewind.application.orders.sequencing import number_events
-from tradewind.application.ports import UnitOfWorkFactory
+from tradewind.application.ports import Exposure, UnitOfWork, UnitOfWorkFactory
 from tradewind.application.risk.check import DailyLossBreached, RiskCheck
 from tradewind.application.risk.session import settle_session
 from tradewind.domain.errors import ClientOrderIdReused, DomainError, RiskRejected
@@ -53,26 +54,49 @@ class PlaceOrderHandler:
                     )
                 return Placed(seen, created=False)
             order = Order.submit(cmd)
-            refused: RiskDecision | None = None
             exposure = await uow.orders.exposure(cmd.account_id)
-            try:
-                verdict = await self._risk.check(order, exposure)
-            except DailyLossBreached as exc:
-                refused = decision(order, "place", exc)
-                await settle_session(uow, cmd.account_id, exposure, exc.verdict)  # reducing, even so
-                await uow.commit()
-            except RiskRejected as exc:
-                refused = decision(order, "place", exc)
-            else:
-                await settle_session(uow, cmd.account_id, exposure, verdict)
-                await number_events(uow, order)
-                await uow.orders.add(order)
-                await uow.accounts.record_risk_event(decision(order, "place", None))
-                await uow.commit()
+            refused = await commit_if_allowed(
+                uow, self._risk, order, "place", exposure, store=lambda: uow.orders.add(order)
+            )
         if refused is not None:
             await record_refusal(self._uow, refused)
             raise RiskRejected(refused.rule or "", refused.detail or "")
         return Placed(order, created=True)
+
+
+async def commit_if_allowed(
+    uow: UnitOfWork,
+    risk: RiskCheck,
+    order: Order,
+    action: Literal["place", "amend"],
+    exposure: Exposure,
+    *,
+    store: Callable[[], Awaitable[None]],
+    checked: Order | None = None,
+    checked_against: Exposure | None = None,
+) -> RiskDecision | None:
+    """The risk gate of a new order and of an amend, under the account lock: ``checked`` (default
+    ``order``) against ``checked_against`` (default ``exposure``). Allowed: the session settles,
+    the order's events are numbered, ``store`` writes it, the accepted decision is recorded, all in
+    one commit; returns None. Refused: returns the decision for the caller to record in a
+    transaction of its own (this one rolls back), except that a daily-loss breach still commits
+    the session's move to reducing."""
+    try:
+        verdict = await risk.check(
+            order if checked is None else checked, exposure if checked_against is None else checked_against
+        )
+    except DailyLossBreached as exc:
+        await settle_session(uow, order.account_id, exposure, exc.verdict)  # reducing, even so
+        await uow.commit()
+        return decision(order, action, exc)
+    except RiskRejected as exc:
+        return decision(order, action, exc)
+    await settle_session(uow, order.account_id, exposure, verdict)
+    await number_events(uow, order)
+    await store()
+    await uow.accounts.record_risk_event(decision(order, action, None))
+    await uow.commit()
+    return None
 
 
 def decision(order: Order, action: Literal["place", "amend"], refusal: RiskRejected | None) -> RiskDecision:
