@@ -10,12 +10,11 @@ position skips the numbers of another's fills; flips keep the average right; ``l
 only the account's positions, flat ones included. Every test uses accounts of its own: the
 DynamoDB table is shared between runs.
 
-moto is not atomic across its request threads: ``TransactWriteItems`` snapshots the whole table,
-checks, writes, and on a failed condition restores the snapshot, erasing whatever another thread
-committed meanwhile (moto 5.2, ``dynamodb/models/__init__.py``). Real DynamoDB is atomic. So the
-DynamoDB writers here reach moto through ``OneAtATime``: moto serves one request at a time, as
-atomicity would let it appear, while the consumers still interleave their read-modify-write
-cycles freely between requests; the conflict counter proves they did.
+Polls (``apply_fills``) must equal their fills applied one at a time, across more positions
+than one DynamoDB transaction holds, and two consumers writing polls at once lose nothing. The
+moto of ``scripts/services`` makes DynamoDB's writes atomic as DynamoDB does (its own
+transactions restored a whole-table snapshot, erasing other threads' writes:
+``scripts/services.d/moto_serve.py``), so the writers here reach it as a real client would.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from aws_resources import fresh_table
@@ -44,30 +42,6 @@ D = Decimal
 MakeStore = Callable[[], PositionStore]
 
 
-class OneAtATime(AwsClients):
-    """Real clients whose requests reach moto one at a time (see the module docstring)."""
-
-    def __init__(self, server: asyncio.Lock, **kw: Any) -> None:
-        super().__init__(**kw)
-        self._server = server
-
-    async def client(self, service: str) -> Any:
-        real = await super().client(service)
-        server = self._server
-
-        class Serialized:
-            def __getattr__(self, name: str) -> Any:
-                method = getattr(real, name)
-
-                async def call(*args: Any, **kwargs: Any) -> Any:
-                    async with server:
-                        return await method(*args, **kwargs)
-
-                return call
-
-        return Serialized()
-
-
 @pytest.fixture(scope="module")
 def positions_table(services: Settings) -> Iterator[str]:
     with fresh_table(services) as name:
@@ -83,11 +57,9 @@ async def make_store(request: pytest.FixtureRequest, positions_table: str) -> As
         return
     settings: Settings = request.getfixturevalue("services")
     opened: list[AwsClients] = []
-    server = asyncio.Lock()
 
     def dynamo() -> PositionStore:
-        clients = OneAtATime(
-            server,
+        clients = AwsClients(
             region=settings.aws_region,
             access_key_id=settings.aws_access_key_id,
             secret_access_key=settings.aws_secret_access_key,
@@ -232,13 +204,21 @@ async def test_two_consumers_of_one_partition_lose_nothing_and_apply_nothing_twi
     account = uuid.uuid4()
     fills = [fill(account, "buy" if i % 3 else "sell", 1 + i % 7, f"{100 + i % 5}.25", seq=i + 1) for i in range(40)]
 
-    async def consume(store: PositionStore, batch: list[OrderFilled]) -> int:
+    committed = asyncio.Event()  # the old owner's offset after its first three fills
+
+    async def consume(store: PositionStore, batch: list[OrderFilled], *, commit_after: int | None = None) -> int:
         applied = 0
-        for f in batch:  # a consumer works its partition in order, one message at a time
+        for i, f in enumerate(batch):  # a consumer works its partition in order, one message at a time
             applied += (await store.apply_fill(f)).applied
+            if i + 1 == commit_after:
+                committed.set()
         return applied
 
-    counts = await asyncio.gather(consume(one, fills), consume(two, fills[3:]))
+    async def new_owner() -> int:
+        await committed.wait()  # it starts from the offset the old owner committed
+        return await consume(two, fills[3:])
+
+    counts = await asyncio.gather(consume(one, fills, commit_after=3), new_owner())
 
     assert sum(counts) == 40  # between them, every fill once
     stored = await one.get(account, "AAPL")
@@ -276,3 +256,106 @@ async def test_list_holds_the_accounts_positions_only_flat_ones_included(make_st
     assert [(p.symbol, p.qty, p.realized_pl) for p in listed] == [("KO", 0, D("2")), ("MSFT", 3, D("0"))]
     assert await store.get(mine, "AMD") is None
     assert await store.list(uuid.uuid4()) == []
+
+
+# -- a poll at once (apply_fills): the consumer's path; one transaction per 100 positions on DynamoDB
+
+
+async def test_a_poll_at_once_equals_its_fills_one_by_one(make_store: MakeStore) -> None:
+    """Two accounts, three positions, several fills of one position in the poll, a redelivery
+    of the poll before it and one inside it: the same results, in the same order, and the same
+    positions as the fills applied one at a time to a fresh view."""
+    store = make_store()
+    a, b = uuid.uuid4(), uuid.uuid4()
+    earlier = [fill(a, "buy", 10, "100", seq=1), fill(b, "buy", 4, "20", seq=1, symbol="KO")]
+    poll = [
+        earlier[0],  # redelivered from the previous poll
+        fill(a, "sell", 25, "120", seq=2),  # a flip to short
+        fill(b, "sell", 1, "21", seq=2, symbol="KO"),
+        fill(a, "buy", 3, "50", seq=3, symbol="MSFT"),
+        fill(a, "buy", 5, "90.5", seq=4),
+        earlier[1],  # an older number of b's, later in the poll
+    ]
+    poll.append(poll[2])  # the same fill twice in one poll
+    reference = MemoryPositionStore()
+    expected_results = [await reference.apply_fill(f) for f in earlier + poll][len(earlier) :]
+
+    assert [r.applied for r in await store.apply_fills(earlier)] == [True, True]
+    results = await store.apply_fills(poll)
+
+    assert [r.applied for r in results] == [r.applied for r in expected_results] == [
+        False, True, True, True, True, False, False,
+    ]  # fmt: skip
+    assert [r.position for r in results] == [r.position for r in expected_results]
+    for account, symbol in [(a, "AAPL"), (a, "MSFT"), (b, "KO")]:
+        assert same(await store.get(account, symbol), await reference.get(account, symbol) or Position(a, "none"))
+    # the same poll again, by a consumer without a cache: nothing new
+    again = await make_store().apply_fills(poll)
+    assert [r.applied for r in again] == [False] * len(poll)
+    assert [r.position for r in again][-1] == results[-1].position
+
+
+async def test_a_poll_of_more_positions_than_one_transaction_holds(make_store: MakeStore) -> None:
+    """DynamoDB takes 100 actions per transaction: 130 positions are two, all applied once."""
+    store = make_store()
+    accounts = [uuid.uuid4() for _ in range(130)]
+    poll = [fill(account, "buy", 1 + i % 5, "10", seq=1) for i, account in enumerate(accounts)]
+
+    assert all(r.applied for r in await store.apply_fills(poll))
+    assert not any(r.applied for r in await make_store().apply_fills(poll))
+    for i in (0, 99, 100, 129):
+        stored = await store.get(accounts[i], "AAPL")
+        assert stored is not None and (stored.qty, stored.fills) == (1 + i % 5, 1)
+
+
+async def test_an_unnumbered_fill_refuses_its_whole_poll_before_any_write(make_store: MakeStore) -> None:
+    store = make_store()
+    account, other = uuid.uuid4(), uuid.uuid4()
+    with pytest.raises(UnnumberedFill):
+        await store.apply_fills([fill(other, "buy", 1, "10", seq=1), fill(account, "buy", 10, "100", seq=None)])
+    assert await store.get(other, "AAPL") is None
+
+
+async def test_two_consumers_applying_polls_at_once_lose_nothing_and_apply_nothing_twice(make_store: MakeStore) -> None:
+    """A rebalance with polls: the old owner goes on with its polls of ten while the new one
+    starts from the offset committed after the first, in polls of seven; both write the same two
+    positions at once, and between them each fill is applied once."""
+    one, two = make_store(), make_store()
+    account = uuid.uuid4()
+    fills = [
+        fill(
+            account,
+            "buy" if i % 3 else "sell",
+            1 + i % 7,
+            f"{100 + i % 5}.25",
+            seq=i + 1,
+            symbol="KO" if i % 4 else "GE",
+        )
+        for i in range(60)
+    ]
+
+    committed = asyncio.Event()  # the old owner's offset after its first poll
+
+    async def old_owner() -> int:
+        applied = 0
+        for start in range(0, len(fills), 10):
+            applied += sum(r.applied for r in await one.apply_fills(fills[start : start + 10]))
+            committed.set()
+        return applied
+
+    async def new_owner() -> int:
+        await committed.wait()  # from the committed offset, in polls of its own size
+        applied = 0
+        for start in range(10, len(fills), 7):
+            applied += sum(r.applied for r in await two.apply_fills(fills[start : start + 7]))
+        return applied
+
+    counts = await asyncio.gather(old_owner(), new_owner())
+
+    assert sum(counts) == 60
+    for symbol in ("KO", "GE"):
+        assert same(
+            await make_store().get(account, symbol), expected(account, [f for f in fills if f.symbol == symbol])
+        )
+    if isinstance(one, DynamoPositionStore) and isinstance(two, DynamoPositionStore):
+        assert one.conflicts + two.conflicts > 0  # the writers really raced on the version

@@ -24,6 +24,7 @@ from tradewind.domain.orders.order import Order
 from tradewind.domain.positions.position import Position
 
 log = logging.getLogger(__name__)
+REBUILD_CHUNK = 500  # fills per store call while rebuilding the positions view
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +81,16 @@ async def rebuild_positions(
     accounts: set[uuid.UUID] | None = None,
 ) -> ReplayReport:
     report = ReplayReport()
-    for event in _decode(await _all(records), accounts, report):
-        if isinstance(event, OrderFilled) and event.fill_qty > 0 and event.fill_price > 0:
-            await target.apply_fill(event)
-            report.events += 1
-            report.accounts.add(event.account_id)
+    fills = [
+        event
+        for event in _decode(await _all(records), accounts, report)
+        if isinstance(event, OrderFilled) and event.fill_qty > 0 and event.fill_price > 0
+    ]
+    for start in range(0, len(fills), REBUILD_CHUNK):  # in order: one account's fills by account_seq
+        chunk = fills[start : start + REBUILD_CHUNK]
+        await target.apply_fills(chunk)
+        report.events += len(chunk)
+        report.accounts.update(f.account_id for f in chunk)
     return report
 
 

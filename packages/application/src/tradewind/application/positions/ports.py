@@ -4,6 +4,7 @@ twin: ``adapters.aws.memory.positions``; both pass ``tests/contract/ports/test_p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -39,6 +40,12 @@ class PositionStore(Protocol):
         """Apply ``fill`` exactly once. Fills of an account come in ``account_seq`` order, so a
         position keeps the number of the last fill applied to it: a fill at or below it is a
         redelivery and changes nothing; concurrent writers of one position never lose an update."""
+        ...
+
+    async def apply_fills(self, fills: Sequence[OrderFilled]) -> list[AppliedFill]:
+        """``apply_fill`` for each of ``fills`` (one poll, several accounts), with the same
+        results in the same order, as few writes as the store can make of them. An unnumbered
+        fill anywhere refuses the whole call (``UnnumberedFill``) before anything is written."""
         ...
 
     async def get(self, account_id: uuid.UUID, symbol: str) -> Position | None: ...

@@ -21,7 +21,7 @@ from datetime import datetime
 from tradewind.application.dead_letters import PoisonMessage
 from tradewind.application.ports import EventPublisher, Notifier, PriceCache
 from tradewind.application.positions.lag import LagHistogram
-from tradewind.application.positions.ports import PositionStore, UnnumberedFill
+from tradewind.application.positions.ports import AppliedFill, PositionStore, UnnumberedFill
 from tradewind.application.positions.resources import mark_for, position_resource
 from tradewind.application.topics import POSITION_UPDATED
 from tradewind.domain.clock import utcnow
@@ -53,45 +53,52 @@ class PositionService:
         self.duplicates = 0
 
     async def __call__(self, event: OrderEvent) -> None:
-        if not isinstance(event, OrderFilled):
-            return  # order.events carries every order event; only fills move positions
-        if event.fill_qty <= 0 or not event.fill_price.is_finite() or event.fill_price <= 0:
-            # would fail the same way on every redelivery: park it, let the partition move on
-            raise PoisonMessage(f"fill {event.event_id} without quantity or price")
+        await self.apply_batch([event])
+
+    async def apply_batch(self, events: Sequence[OrderEvent]) -> None:
+        """One poll's events (issue 15): its fills go to the store in one call (the DynamoDB
+        view writes them as one transaction per 100 positions), then each account's
+        announcements in order, accounts concurrently. A fill that can never apply raises
+        ``PoisonMessage`` before anything is written: the subscriptions' policy then delivers
+        the poll again one message at a time and parks that one. If an announcement fails, it
+        raises once all have finished: the batch comes again and its fills are duplicates by
+        ``last_seq`` (announced again, not applied again)."""
+        fills = [event for event in events if isinstance(event, OrderFilled)]  # only fills move positions
+        for fill in fills:
+            if fill.fill_qty <= 0 or not fill.fill_price.is_finite() or fill.fill_price <= 0:
+                # would fail the same way on every redelivery: park it, let the partition move on
+                raise PoisonMessage(f"fill {fill.event_id} without quantity or price")
+        if not fills:
+            return
         try:
-            result = await self._store.apply_fill(event)
+            results = await self._store.apply_fills(fills)
         except UnnumberedFill as exc:
             raise PoisonMessage(str(exc)) from exc
         now = self._clock()
-        if result.applied:
-            self.applied += 1
-            self.lag.observe((now - event.occurred_at).total_seconds())
-        else:
-            self.duplicates += 1
-            log.info("fill already applied", extra={"event_id": str(event.event_id)})
-        update = PositionUpdated.after(event, result.position, at=result.applied_at)
-        await self._publisher.publish(POSITION_UPDATED, str(event.account_id), update.to_json())
-        quote = await self._quote(event.symbol)
-        resource = position_resource(result.position, mark_for(result.position, quote), now)
-        await self._notifier.publish(event.account_id, "position", None, resource)
+        by_account: dict[uuid.UUID, list[tuple[OrderFilled, AppliedFill]]] = {}
+        for fill, result in zip(fills, results, strict=True):
+            if result.applied:
+                self.applied += 1
+                self.lag.observe((now - fill.occurred_at).total_seconds())
+            else:
+                self.duplicates += 1
+                log.info("fill already applied", extra={"event_id": str(fill.event_id)})
+            by_account.setdefault(fill.account_id, []).append((fill, result))
+        quotes: dict[str, Quote | None] = {}
 
-    async def apply_batch(self, events: Sequence[OrderEvent]) -> None:
-        """One poll's events (issue 15): each account's in order, accounts concurrently (a
-        position belongs to one account, so nothing of one account waits for another's store
-        and broker round trips). If any fails, it raises once all have finished: the batch comes
-        again and what was applied is a duplicate by ``last_seq``."""
-        by_account: dict[uuid.UUID, list[OrderEvent]] = {}
-        for event in events:
-            by_account.setdefault(event.account_id, []).append(event)
+        async def announce(mine: list[tuple[OrderFilled, AppliedFill]]) -> None:
+            for fill, result in mine:
+                update = PositionUpdated.after(fill, result.position, at=result.applied_at)
+                await self._publisher.publish(POSITION_UPDATED, str(fill.account_id), update.to_json())
+                if fill.symbol not in quotes:
+                    quotes[fill.symbol] = await self._quote(fill.symbol)
+                resource = position_resource(result.position, mark_for(result.position, quotes[fill.symbol]), now)
+                await self._notifier.publish(fill.account_id, "position", None, resource)
 
-        async def in_order(mine: list[OrderEvent]) -> None:
-            for event in mine:
-                await self(event)
-
-        results = await asyncio.gather(*(in_order(mine) for mine in by_account.values()), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        outcomes = await asyncio.gather(*(announce(mine) for mine in by_account.values()), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _quote(self, symbol: str) -> Quote | None:
         try:

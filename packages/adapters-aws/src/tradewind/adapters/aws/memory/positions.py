@@ -1,13 +1,14 @@
 """In-memory positions view (the twin of ``dynamodb.positions``): one record per position with
 the ``account_seq`` of the last fill applied to it; a fill at or below it is a redelivery.
 
-Atomic by construction: ``apply_fill`` does not await between reading and writing.
+Atomic by construction: ``apply_fill`` and ``apply_fills`` do not await between reading and
+writing.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from tradewind.application.positions.ports import AppliedFill, UnnumberedFill
@@ -24,7 +25,16 @@ class MemoryPositionStore:
     async def is_empty(self) -> bool:
         return not self._positions
 
+    async def apply_fills(self, fills: Sequence[OrderFilled]) -> list[AppliedFill]:
+        for fill in fills:
+            if fill.account_seq is None:
+                raise UnnumberedFill(f"fill {fill.event_id} has no account_seq")
+        return [self._apply(fill) for fill in fills]
+
     async def apply_fill(self, fill: OrderFilled) -> AppliedFill:
+        return self._apply(fill)
+
+    def _apply(self, fill: OrderFilled) -> AppliedFill:
         if fill.account_seq is None:
             raise UnnumberedFill(f"fill {fill.event_id} has no account_seq")
         key = (fill.account_id, fill.symbol)
