@@ -19,7 +19,7 @@ ERRORS: dict[tuple[str, str], dict[int, set[str]]] = {
         401: {"unauthorized"},
         422: {"invalid_order", "risk_rejected"},
         429: {"rate_limited"},
-        503: {"risk_unavailable"},
+        503: {"risk_unavailable", "service_unavailable"},
     },
     ("get", "/api/v1/orders"): {401: {"unauthorized"}, 422: {"invalid_order"}},
     ("get", "/api/v1/orders/{order_id}"): {401: {"unauthorized"}, 404: {"order_not_found"}},
@@ -33,9 +33,13 @@ ERRORS: dict[tuple[str, str], dict[int, set[str]]] = {
         404: {"order_not_found"},
         409: {"order_not_amendable"},
         422: {"invalid_order", "risk_rejected"},
-        503: {"risk_unavailable"},
+        503: {"risk_unavailable", "service_unavailable"},
     },
-    ("get", "/api/v1/market/quotes"): {401: {"unauthorized"}, 422: {"invalid_order"}},
+    ("get", "/api/v1/market/quotes"): {
+        401: {"unauthorized"},
+        422: {"invalid_order"},
+        503: {"service_unavailable"},
+    },
     ("get", "/api/v1/stream"): {401: {"unauthorized"}},
 }
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from litestar.testing import AsyncTestClient
 
 from tradewind.adapters.aws.containers import build_adapters
@@ -20,6 +21,7 @@ from tradewind.application.orders.ledger import OrderLedger
 from tradewind.application.topics import ORDER_COMMANDS, ORDER_EVENTS, RISK_EVENTS
 from tradewind.apps.web.main import build_app
 from tradewind.domain.clock import utcnow
+from tradewind.domain.errors import ServiceUnavailable
 from tradewind.domain.market import Quote
 from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 
@@ -312,6 +314,31 @@ async def test_too_many_orders_answer_429_with_retry_after() -> None:
         r = await client.post("/api/v1/orders", headers=auth("carol"), json=body)
         assert r.status_code == 429 and r.json()["error"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
     assert len(commands(adapters)) == 2
+
+
+async def test_a_rate_limiter_that_cannot_answer_is_503_and_writes_nothing() -> None:
+    """Redis down or its pool exhausted past the wait: the order is refused 503 with
+    ``Retry-After`` (fail closed: never let through unmetered, never a 500)."""
+
+    class Down:
+        async def take(self, key: str, rate: float, burst: int) -> float:
+            raise ServiceUnavailable("redis", "rate limiter unavailable: ConnectionError")
+
+    settings = Settings(profile="memory")
+    adapters: Any = build_adapters(settings)
+    adapters.rate_limiter.override(providers.Object(Down()))
+    await CreateUser(adapters.uow)("dave", "100000", token="dave")
+    await seed_quote(adapters)
+    body = {"symbol": "AAPL", "side": "buy", "qty": 1, "type": "limit", "limit_price": "90"}
+    async with AsyncTestClient(build_app(settings, adapters)) as client:
+        r = await client.post("/api/v1/orders", headers=auth("dave"), json=body)
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert r.json() == {
+        "error": "service_unavailable",
+        "detail": "rate limiter unavailable: ConnectionError",
+        "service": "redis",
+    }
+    assert commands(adapters) == []
 
 
 async def test_the_correlation_id_is_the_callers_or_a_generated_one(env: Any) -> None:

@@ -58,6 +58,17 @@ class RiskUnavailable(DomainError):
         self.rule = rule
 
 
+class ServiceUnavailable(DomainError):
+    """A store the request needs did not answer in time (Redis down, its connection pool
+    exhausted past its wait): 503 with ``Retry-After``, never a 500; nothing was changed."""
+
+    code = "service_unavailable"
+
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(detail)
+        self.service = service
+
+
 class StaleReport(DomainError):
     """A venue report that adds nothing the ledger does not already have (a fill already counted
     under another exec id): kept and flagged, not applied."""

@@ -20,6 +20,7 @@ from tradewind.domain.errors import (
     OrderNotFound,
     RiskRejected,
     RiskUnavailable,
+    ServiceUnavailable,
 )
 from tradewind.domain.risk.limits import InvalidLimits
 
@@ -33,6 +34,7 @@ _STATUS: dict[type[DomainError], int] = {
     InvalidLimits: 422,
     RiskRejected: 422,
     RiskUnavailable: 503,
+    ServiceUnavailable: 503,
     OrderNotFound: 404,
     OrderNotCancelable: 409,
     OrderNotAmendable: 409,
@@ -50,6 +52,8 @@ def domain_error(request: Request, exc: Exception) -> Response[dict[str, object]
     extra: dict[str, object] = {"field": exc.field}
     if isinstance(exc, RiskRejected | RiskUnavailable):
         extra["rule"] = exc.rule
+    if isinstance(exc, ServiceUnavailable):
+        extra["service"] = exc.service
     if isinstance(exc, ClientOrderIdReused):
         extra["order_id"] = exc.order_id
     headers = {"Retry-After": "1"} if status == 503 else None

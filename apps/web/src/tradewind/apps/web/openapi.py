@@ -32,12 +32,14 @@ from tradewind.domain.instruments import SYMBOLS
 @dataclass
 class ErrorBody:
     """Every error answer: a machine-readable ``error`` code and a ``detail`` for people; ``field``
-    names the bad input, ``rule`` the risk rule that refused."""
+    names the bad input, ``rule`` the risk rule that refused, ``service`` the store that did not
+    answer."""
 
     error: str
     detail: str
     field: str | None = None
     rule: str | None = None
+    service: str | None = None
 
 
 def _example(code: str, detail: str, **extra: str) -> Example:
@@ -106,9 +108,12 @@ _ERRORS: dict[int, tuple[str, list[Example]]] = {
         [_example("header_too_large", "header Cookie is 9000 bytes; at most 8192 are accepted", field="Cookie")],
     ),
     503: (
-        "The risk check could not be made (price cache down, a rule failed): the order is refused, "
-        "retry after `Retry-After` seconds.",
-        [_example("risk_unavailable", "price cache unavailable: ConnectionError", rule="price_cache")],
+        "The risk check could not be made (price cache down, a rule failed), or a store the request "
+        "needs did not answer in time: nothing was done, retry after `Retry-After` seconds.",
+        [
+            _example("risk_unavailable", "price cache unavailable: ConnectionError", rule="price_cache"),
+            _example("service_unavailable", "rate limiter unavailable: ConnectionError", service="redis"),
+        ],
     ),
 }
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncpg
 from dependency_injector import containers, providers
-from redis.asyncio import Redis
 
 from tradewind.adapters.aws.audit.parquet import ParquetAuditArchive
 from tradewind.adapters.aws.aws_clients import AwsClients
@@ -45,6 +44,7 @@ from tradewind.adapters.aws.postgres.orders import PgLedgerOpenOrders, PgOrderLo
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
 from tradewind.adapters.aws.postgres.retention import PgRetention
+from tradewind.adapters.aws.redis.client import redis_client
 from tradewind.adapters.aws.redis.notifier import RedisNotifier, RedisUpdateListener
 from tradewind.adapters.aws.redis.prices import RedisPriceCache
 from tradewind.adapters.aws.redis.quotes import RedisQuoteBroadcaster, RedisQuoteWriter
@@ -69,7 +69,7 @@ class AwsAdapters(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
     pg_pool = providers.Singleton(asyncpg.create_pool, dsn=config.pg_dsn, min_size=1, max_size=config.pg_pool_size)
-    redis = providers.Singleton(Redis.from_url, config.redis_url, decode_responses=False)
+    redis = providers.Singleton(redis_client, config.redis_url, config.redis_pool_size, config.redis_pool_wait_s)
     publisher = providers.Singleton(KafkaEventPublisher, bootstrap_servers=config.kafka_bootstrap)
     subscriptions = providers.Factory(
         KafkaSubscriptions,

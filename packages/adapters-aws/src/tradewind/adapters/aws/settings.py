@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     redis_host: str = "127.0.0.1"
     redis_port: int = 6380
+    #: connections per process; a request waits up to redis_pool_wait_s for one, then answers 503
+    redis_pool_size: int = 100
+    redis_pool_wait_s: float = 2.0
 
     kafka_host: str = "127.0.0.1"
     kafka_port: int = 9092

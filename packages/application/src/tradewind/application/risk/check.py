@@ -12,7 +12,7 @@ from decimal import Decimal
 from tradewind.application.ports import Exposure, PriceCache
 from tradewind.application.risk.rules import RiskContext, RiskRule
 from tradewind.domain.clock import utcnow
-from tradewind.domain.errors import RiskRejected, RiskUnavailable
+from tradewind.domain.errors import RiskRejected, RiskUnavailable, ServiceUnavailable
 from tradewind.domain.orders.order import Order
 from tradewind.domain.risk.daily_loss import breach, equity
 from tradewind.domain.risk.limits import RiskLimits
@@ -63,7 +63,8 @@ class RiskCheck:
             quotes = await self._prices.get_many(symbols)
         except Exception as exc:  # the cache is down: we cannot know the risk
             log.warning("risk price lookup failed", extra={"error": repr(exc)})
-            raise RiskUnavailable("price_cache", f"price cache unavailable: {exc.__class__.__name__}") from exc
+            cause = exc.__cause__ if isinstance(exc, ServiceUnavailable) and exc.__cause__ else exc
+            raise RiskUnavailable("price_cache", f"price cache unavailable: {cause.__class__.__name__}") from exc
         now = utcnow()
         for symbol in symbols:
             quote = quotes.get(symbol)

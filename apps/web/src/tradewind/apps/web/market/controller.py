@@ -24,7 +24,7 @@ class MarketController(Controller):
     @get(
         "/quotes",
         summary="Last quotes; `stale` when older than 5 s",
-        responses=errors(401, 422),
+        responses=errors(401, 422, 503),
         operation_class=documented(),
     )
     async def quotes(

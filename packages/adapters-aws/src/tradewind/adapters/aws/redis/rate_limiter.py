@@ -1,12 +1,16 @@
 """Token buckets in Redis, one hash per key, updated atomically by a Lua script on Redis's own
 clock, so every web process spends from the same bucket (issue 13). A bucket expires once it
-would be full again: the keyspace holds only accounts that traded lately."""
+would be full again: the keyspace holds only accounts that traded lately. When Redis does not
+answer, ``take`` fails closed: ``ServiceUnavailable`` (503), not a request let through unmetered."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from tradewind.domain.errors import ServiceUnavailable
 
 _TAKE = """
 local now = redis.call('TIME')
@@ -36,5 +40,8 @@ class RedisRateLimiter:
     async def take(self, key: str, rate: float, burst: int) -> float:
         if self._script is None:
             self._script = self._redis.register_script(_TAKE)
-        wait = await self._script(keys=[self._prefix + key], args=[rate, burst])
+        try:
+            wait = await self._script(keys=[self._prefix + key], args=[rate, burst])
+        except RedisError as exc:  # no bucket to spend from: refuse (503), never let it through unmetered
+            raise ServiceUnavailable("redis", f"rate limiter unavailable: {exc.__class__.__name__}") from exc
         return float(wait.decode() if isinstance(wait, bytes) else wait)
