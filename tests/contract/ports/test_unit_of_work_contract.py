@@ -42,7 +42,7 @@ from order_twins import (
 )
 
 from tradewind.application.orders.sequencing import number_events
-from tradewind.application.ports import OutboxRecord
+from tradewind.application.ports import JournalEntry, OutboxRecord
 from tradewind.domain.clock import utcnow
 from tradewind.domain.orders.commands import AmendOrder, CancelOrder
 from tradewind.domain.orders.events import OrderReplaced, parse_order_event
@@ -593,3 +593,110 @@ async def test_lock_does_not_serialise_different_accounts(twins: OrderTwins) -> 
     finally:
         first_may_leave.set()
         holder.cancel()
+
+
+# -- the OMS ledger's batch methods (issue 15): one statement each, the same outcome as one by one
+
+
+async def test_the_batch_reads_lock_and_find_what_exists(twins: OrderTwins) -> None:
+    a, b = await open_account(twins), await open_account(twins)
+    placed = submitted(a.id, qty=10, limit_price="150")
+    await place(twins, placed)
+    report = venue_report(a.id)
+    async with twins.uow() as uow:
+        await uow.reports.record(report, outcome="applied", account_seq=2, detail=None)
+        await uow.commit()
+    async with twins.uow() as uow:
+        stranger = uuid.uuid4()
+        locked = await uow.accounts.lock_many([b.id, a.id, stranger, a.id])
+        assert set(locked) == {a.id, b.id} and locked[a.id].id == a.id
+        assert await uow.reports.seen_many([report.report_id, uuid.uuid4()]) == {report.report_id}
+        found = await uow.orders.get_many([(a.id, placed.order_id), (b.id, placed.order_id), (a.id, uuid.uuid4())])
+        assert list(found) == [placed.order_id] and found[placed.order_id].qty == 10  # only the owner's pair
+        assert await uow.orders.get_many([(b.id, placed.order_id)]) == {}  # another account's order is not found
+
+
+async def test_next_seqs_reserve_a_block_per_account_like_next_seq(twins: OrderTwins) -> None:
+    a, b = await open_account(twins), await open_account(twins)
+    async with twins.uow() as uow:
+        await uow.accounts.lock_many([a.id, b.id])
+        assert await uow.accounts.next_seq(a.id, 2) == 1
+        assert await uow.accounts.next_seqs({a.id: 3, b.id: 1}) == {a.id: 3, b.id: 1}  # a: 3..5, b: 1
+        await uow.commit()
+    async with twins.uow() as uow:
+        await uow.accounts.lock(a.id)
+        assert await uow.accounts.next_seqs({a.id: 1}) == {a.id: 6}
+        # rolled back
+    async with twins.uow() as uow:
+        assert await uow.accounts.next_seqs({a.id: 1}) == {a.id: 6}
+        assert await uow.accounts.next_seqs({}) == {}
+        with pytest.raises(LookupError):
+            await uow.accounts.next_seqs({uuid.uuid4(): 1})
+
+
+async def test_save_many_writes_states_and_the_events_in_the_order_given(twins: OrderTwins) -> None:
+    """Two orders of one account, their events interleaved in account_seq order: the outbox
+    holds them in that order (the relay publishes by outbox order), and each state is saved."""
+    account = await open_account(twins)
+    one, two = submitted(account.id, qty=10, limit_price="150"), submitted(account.id, qty=5, limit_price="20")
+    await place(twins, one)
+    await place(twins, two)
+    before = {r.event_id for r in await outbox_rows(twins)}
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        first = await uow.orders.get(account.id, one.order_id)
+        second = await uow.orders.get(account.id, two.order_id)
+        assert first is not None and second is not None
+        events = []
+        for order, event in ((first, accepted(one)), (second, accepted(two)), (first, rejected(one))):
+            order.apply(event)
+            order.order_seq += 1
+            events.append(event.numbered(order.order_seq, await uow.accounts.next_seq(account.id)))
+        await uow.orders.save_many([first, second], events)
+        await uow.commit()
+    new = [r for r in await outbox_rows(twins) if r.event_id not in before]
+    order_events = [parse_order_event(r.payload) for r in new if r.topic == "order.events"]
+    assert [(e.order_id, e.account_seq) for e in order_events] == [
+        (one.order_id, 3),
+        (two.order_id, 4),
+        (one.order_id, 5),
+    ]
+    async with twins.uow() as uow:
+        saved_one = await uow.orders.get(account.id, one.order_id)
+        saved_two = await uow.orders.get(account.id, two.order_id)
+        open_ids = {o.id for o in await uow.orders.open_orders(account.id)}
+    assert saved_one is not None and saved_one.status is OrderStatus.REJECTED and saved_one.order_seq == 3
+    assert saved_two is not None and saved_two.status is OrderStatus.ACCEPTED and saved_two.order_seq == 2
+    assert open_ids == {two.order_id}  # the final one left the open set
+
+
+async def test_book_fills_sums_moves_of_one_position_and_record_many_journals_each(twins: OrderTwins) -> None:
+    account = await open_account(twins, cash="1000")
+    reports = [venue_report(account.id) for _ in range(3)]
+    async with twins.uow() as uow:
+        await uow.accounts.lock(account.id)
+        await uow.orders.book_fills(
+            [
+                (account.id, "AAPL", 3, D("-300")),
+                (account.id, "MSFT", 1, D("-50")),
+                (account.id, "AAPL", -1, D("110")),  # the same position twice in one batch
+            ]
+        )
+        await uow.orders.book_fills([])
+        await uow.reports.record_many(
+            [
+                JournalEntry(reports[0], "applied", 9, None),
+                JournalEntry(reports[1], "flagged", None, "no order in the ledger"),
+                JournalEntry(reports[2], "ignored", None, "nothing new"),
+                JournalEntry(reports[0], "flagged", None, "again"),  # twice: the first stands
+            ]
+        )
+        await uow.commit()
+    async with twins.uow() as uow:
+        exposure = await uow.orders.exposure(account.id)
+        seen = await uow.reports.seen_many([r.report_id for r in reports])
+        flagged = {row["report_id"] for row in await uow.reports.flagged(limit=100_000)}
+    assert exposure.positions == {"AAPL": 2, "MSFT": 1}
+    assert exposure.cash == D("1000") - 300 - 50 + 110
+    assert seen == {r.report_id for r in reports}
+    assert reports[1].report_id in flagged and reports[0].report_id not in flagged

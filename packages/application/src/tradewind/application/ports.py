@@ -64,8 +64,17 @@ class OrderRepository(Protocol):
         """Write the order's current state (status, fills, pending amend, last ``order_seq``) and
         its events to the outbox; a final order leaves the open set."""
 
+    async def save_many(self, orders: Sequence[Order], events: Sequence[OrderEvent]) -> None:
+        """``save`` for a batch (the OMS ledger's poll): each order's state, and ``events`` (of
+        those orders, numbered) into the outbox in the order given, which is ``account_seq``
+        order per account; the orders' own ``events`` are not written. A fixed number of
+        statements, whatever the batch's size."""
+
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         """The order as the ledger has it now (read your writes)."""
+
+    async def get_many(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[uuid.UUID, Order]:
+        """``get`` for several (account, order) pairs at once: the ones found, by order id."""
 
     async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None: ...
 
@@ -73,6 +82,9 @@ class OrderRepository(Protocol):
 
     async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
         """Move the ledger's position in ``symbol`` by ``qty`` (signed) and its cash by ``cash``."""
+
+    async def book_fills(self, moves: Sequence[tuple[uuid.UUID, str, int, Decimal]]) -> None:
+        """``book_fill`` for each (account, symbol, qty, cash) of a batch, in one statement."""
 
     async def open_orders(self, account_id: uuid.UUID) -> list[Order]:
         """Every order of the account not final, as the ledger has it (for the kill switch)."""
@@ -90,11 +102,19 @@ class AccountRepository(Protocol):
         """Load the account and hold it until the unit of work ends: everything the OMS writes
         for one account is written one transaction at a time."""
 
+    async def lock_many(self, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Account]:
+        """``lock`` for several accounts in one statement, in id order (two transactions that
+        lock overlapping sets wait for each other at most once); the ones that exist."""
+
     async def by_token_hash(self, token_hash: str) -> Account | None: ...
 
     async def next_seq(self, account_id: uuid.UUID, count: int = 1) -> int:
         """Reserve ``count`` consecutive ``account_seq`` numbers; returns the first. Under the
         account lock, so the numbers are gap-free and in commit order."""
+        ...
+
+    async def next_seqs(self, counts: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+        """``next_seq`` for several locked accounts at once: the first number reserved for each."""
         ...
 
     async def trading_state(self, account_id: uuid.UUID) -> tuple[TradingState, str | None]: ...
@@ -128,15 +148,32 @@ class AccountRepository(Protocol):
         """Set (or, for ``None``, remove) the account's overrides by name."""
 
 
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One venue report as the ledger recorded it (``ReportJournal.record``'s arguments)."""
+
+    report: VenueReport
+    outcome: str
+    account_seq: int | None
+    detail: str | None
+
+
 class ReportJournal(Protocol):
     """Every venue report the ledger consumed, by ``report_id``: applied, ignored or flagged."""
 
     async def seen(self, report_id: uuid.UUID) -> bool: ...
 
+    async def seen_many(self, report_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """The ones of ``report_ids`` already in the journal."""
+        ...
+
     async def record(self, report: VenueReport, *, outcome: str, account_seq: int | None, detail: str | None) -> None:
         """``outcome``: ``applied`` (``account_seq`` of the event it made), ``ignored`` (a
         reconciliation that told nothing new) or ``flagged`` (kept, not applied: ``detail`` says
         why; for operators)."""
+
+    async def record_many(self, entries: Sequence[JournalEntry]) -> None:
+        """``record`` for each entry of a batch, in one statement."""
 
     async def flagged(self, limit: int = 100) -> list[dict[str, object]]: ...
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
 from tradewind.adapters.aws.memory.store import MemoryStore, OutboxRow
-from tradewind.application.ports import Exposure
+from tradewind.application.ports import Exposure, JournalEntry
 from tradewind.application.topics import RISK_EVENTS, topics_for
 from tradewind.domain.accounts import Account
 from tradewind.domain.clock import utcnow
@@ -93,6 +93,14 @@ class MemoryAccountRepository:
             self._uow.held[account_id] = lock
         return store.accounts[account_id]
 
+    async def lock_many(self, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Account]:
+        locked = {}
+        for account_id in sorted(set(account_ids)):  # in id order, as PostgreSQL's ORDER BY id FOR UPDATE
+            account = await self.lock(account_id)
+            if account is not None:
+                locked[account_id] = account
+        return locked
+
     async def by_token_hash(self, token_hash: str) -> Account | None:
         account_id = self._uow.store.tokens.get(token_hash)
         return None if account_id is None else self._uow.store.accounts[account_id]
@@ -164,6 +172,9 @@ class MemoryAccountRepository:
         reserved[account_id] = last + count
         return last + 1
 
+    async def next_seqs(self, counts: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+        return {account_id: await self.next_seq(account_id, count) for account_id, count in counts.items()}
+
 
 class MemoryOrderRepository:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
@@ -201,9 +212,31 @@ class MemoryOrderRepository:
 
         self._uow.queue(write, lambda: _check_outbox(store, events))
 
+    async def save_many(self, orders: Sequence[Order], events: Sequence[OrderEvent]) -> None:
+        rows = [_copy(order) for order in orders]
+        written = list(events)
+        store = self._uow.store
+
+        def write(s: MemoryStore) -> None:
+            for row in rows:
+                s.orders[row.id] = row
+                if row.is_final:
+                    s.open_orders.get(row.account_id, set()).discard(row.id)
+            _to_outbox(s, written)
+
+        self._uow.queue(write, lambda: _check_outbox(store, written))
+
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         order = self._uow.store.orders.get(order_id)
         return None if order is None or order.account_id != account_id else _copy(order)
+
+    async def get_many(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[uuid.UUID, Order]:
+        found = {}
+        for account_id, order_id in keys:
+            order = await self.get(account_id, order_id)
+            if order is not None:
+                found[order_id] = order
+        return found
 
     async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None:
         order_id = self._uow.store.client_ids.get((account_id, client_order_id))
@@ -228,6 +261,10 @@ class MemoryOrderRepository:
 
         self._uow.queue(write)
 
+    async def book_fills(self, moves: Sequence[tuple[uuid.UUID, str, int, Decimal]]) -> None:
+        for account_id, symbol, qty, cash in moves:
+            await self.book_fill(account_id, symbol, qty, cash)
+
 
 class MemoryReportJournal:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
@@ -235,6 +272,13 @@ class MemoryReportJournal:
 
     async def seen(self, report_id: uuid.UUID) -> bool:
         return report_id in self._uow.store.reports
+
+    async def seen_many(self, report_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        return {r for r in report_ids if r in self._uow.store.reports}
+
+    async def record_many(self, entries: Sequence[JournalEntry]) -> None:
+        for e in entries:
+            await self.record(e.report, outcome=e.outcome, account_seq=e.account_seq, detail=e.detail)
 
     async def record(self, report: VenueReport, *, outcome: str, account_seq: int | None, detail: str | None) -> None:
         entry: dict[str, object] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from types import TracebackType
@@ -21,7 +21,7 @@ from typing import Any, Self
 import asyncpg
 
 from tradewind.adapters.aws.postgres.rows import LEDGER_COLUMNS, ledger_values, order_from_row
-from tradewind.application.ports import Exposure
+from tradewind.application.ports import Exposure, JournalEntry
 from tradewind.application.topics import RISK_EVENTS, topics_for
 from tradewind.domain.accounts import Account, AccountKind
 from tradewind.domain.clock import utcnow
@@ -57,6 +57,12 @@ class PgAccountRepository:
     async def lock(self, account_id: uuid.UUID) -> Account | None:
         row = await self._uow.conn.fetchrow("SELECT * FROM accounts WHERE id = $1 FOR UPDATE", account_id)
         return None if row is None else _account(row)
+
+    async def lock_many(self, account_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Account]:
+        rows = await self._uow.conn.fetch(
+            "SELECT * FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", list(set(account_ids))
+        )
+        return {row["id"]: _account(row) for row in rows}
 
     async def by_token_hash(self, token_hash: str) -> Account | None:
         row = await self._uow.conn.fetchrow("SELECT * FROM accounts WHERE token_hash = $1", token_hash)
@@ -152,6 +158,22 @@ class PgAccountRepository:
             raise LookupError(f"account {account_id} does not exist")
         return int(last) - count + 1
 
+    async def next_seqs(self, counts: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, int]:
+        if not counts:
+            return {}
+        rows = await self._uow.conn.fetch(
+            "UPDATE accounts a SET account_seq = a.account_seq + c.n"
+            " FROM unnest($1::uuid[], $2::bigint[]) AS c(id, n) WHERE a.id = c.id"
+            " RETURNING a.id, a.account_seq - c.n + 1 AS first",
+            list(counts),
+            list(counts.values()),
+        )
+        firsts = {row["id"]: int(row["first"]) for row in rows}
+        missing = set(counts) - set(firsts)
+        if missing:
+            raise LookupError(f"account {sorted(missing)[0]} does not exist")
+        return firsts
+
 
 def _account(row: Any) -> Account:
     return Account(
@@ -222,9 +244,54 @@ class PgOrderRepository:
             *outbox_rows(order.events),
         )
 
+    async def save_many(self, orders: Sequence[Order], events: Sequence[OrderEvent]) -> None:
+        """The states by one pipelined ``executemany``, the final ones out of the open set and
+        the events into the outbox by one statement each: three round trips for a poll."""
+        conn = self._uow.conn
+        if orders:
+            await conn.executemany(
+                "UPDATE orders SET qty = $2, limit_price = $3, status = $4, filled_qty = $5, filled_avg_price = $6,"
+                " reason = $7, broker_order_id = $8, updated_at = $9, order_seq = $10, pending_qty = $11,"
+                " pending_limit_price = $12 WHERE id = $1",
+                [
+                    (
+                        o.id,
+                        o.qty,
+                        o.limit_price,
+                        o.status.value,
+                        o.filled_qty,
+                        o.filled_avg_price,
+                        o.reason,
+                        o.broker_order_id,
+                        o.updated_at,
+                        o.order_seq,
+                        o.pending_qty,
+                        o.pending_limit_price,
+                    )
+                    for o in orders
+                ],
+            )
+        final = [o.id for o in orders if o.is_final]
+        if final:
+            await conn.execute("DELETE FROM open_orders WHERE order_id = ANY($1::uuid[])", final)
+        if events:
+            await conn.execute(
+                "INSERT INTO outbox (topic, key, event_id, payload)"
+                " SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bytea[])",
+                *outbox_rows(list(events)),
+            )
+
     async def get(self, account_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
         row = await self._uow.conn.fetchrow(_SELECT + " WHERE id = $1 AND account_id = $2", order_id, account_id)
         return None if row is None else order_from_row(row)
+
+    async def get_many(self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[uuid.UUID, Order]:
+        if not keys:
+            return {}
+        wanted = set(keys)
+        rows = await self._uow.conn.fetch(_SELECT + " WHERE id = ANY($1::uuid[])", list({o for _, o in keys}))
+        found = (order_from_row(row) for row in rows)
+        return {o.id: o for o in found if (o.account_id, o.id) in wanted}  # an account finds only its own
 
     async def by_client_order_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None:
         row = await self._uow.conn.fetchrow(
@@ -295,6 +362,25 @@ class PgOrderRepository:
             cash,
         )
 
+    async def book_fills(self, moves: Sequence[tuple[uuid.UUID, str, int, Decimal]]) -> None:
+        # one row per position: ON CONFLICT DO UPDATE may not touch a row twice in one statement
+        totals: dict[tuple[uuid.UUID, str], tuple[int, Decimal]] = {}
+        for account_id, symbol, qty, cash in moves:
+            held, flow = totals.get((account_id, symbol), (0, Decimal(0)))
+            totals[(account_id, symbol)] = (held + qty, flow + cash)
+        if not totals:
+            return
+        await self._uow.conn.execute(
+            "INSERT INTO ledger_positions (account_id, symbol, qty, cash)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::numeric[])"
+            " ON CONFLICT (account_id, symbol) DO UPDATE"
+            " SET qty = ledger_positions.qty + EXCLUDED.qty, cash = ledger_positions.cash + EXCLUDED.cash",
+            [a for a, _ in totals],
+            [s for _, s in totals],
+            [q for q, _ in totals.values()],
+            [c for _, c in totals.values()],
+        )
+
 
 class PgReportJournal:
     def __init__(self, uow: PgUnitOfWork) -> None:
@@ -303,18 +389,32 @@ class PgReportJournal:
     async def seen(self, report_id: uuid.UUID) -> bool:
         return bool(await self._uow.conn.fetchval("SELECT 1 FROM venue_reports WHERE report_id = $1", report_id))
 
+    async def seen_many(self, report_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self._uow.conn.fetch(
+            "SELECT report_id FROM venue_reports WHERE report_id = ANY($1::uuid[])", list(report_ids)
+        )
+        return {row["report_id"] for row in rows}
+
     async def record(self, report: VenueReport, *, outcome: str, account_seq: int | None, detail: str | None) -> None:
+        await self.record_many([JournalEntry(report, outcome, account_seq, detail)])
+
+    async def record_many(self, entries: Sequence[JournalEntry]) -> None:
+        if not entries:
+            return
         await self._uow.conn.execute(
             "INSERT INTO venue_reports (report_id, account_id, order_id, kind, outcome, account_seq, detail, payload)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT (report_id) DO NOTHING",
-            report.report_id,
-            report.account_id,
-            report.order_id,
-            report.kind.value,
-            outcome,
-            account_seq,
-            detail,
-            report.model_dump_json(),
+            " SELECT r, a, o, k, oc, s, d, p::jsonb"
+            " FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::text[],"
+            " $8::text[]) AS e(r, a, o, k, oc, s, d, p)"
+            " ON CONFLICT (report_id) DO NOTHING",
+            [e.report.report_id for e in entries],
+            [e.report.account_id for e in entries],
+            [e.report.order_id for e in entries],
+            [e.report.kind.value for e in entries],
+            [e.outcome for e in entries],
+            [e.account_seq for e in entries],
+            [e.detail for e in entries],
+            [e.report.model_dump_json() for e in entries],
         )
 
     async def flagged(self, limit: int = 100) -> list[dict[str, object]]:
