@@ -168,7 +168,7 @@ async def consume_all(examples: dict[str, tuple[bytes, dict[str, Any]]], *, extr
         async with oms.uow() as uow:
             order = await uow.orders.get(ACCOUNT, ORDER)
             exposure = await uow.orders.exposure(ACCOUNT)
-            assert await uow.reports.seen(report.report_id)
+            assert report.report_id in await uow.reports.seen_many([report.report_id])
         status, qty, limit = OUTCOME[description]
         assert order is not None and (order.status.value, order.qty, order.limit_price) == (status, qty, limit), (
             description,

@@ -166,8 +166,8 @@ async def move(twins: OrderTwins, account_id: uuid.UUID, order_id: uuid.UUID, ev
         await number_events(uow, order)
         if isinstance(event, OrderFilled):
             sign = 1 if event.side is OrderSide.BUY else -1
-            await uow.orders.book_fill(
-                account_id, order.symbol, sign * event.fill_qty, -sign * event.fill_qty * event.fill_price
+            await uow.orders.book_fills(
+                [(account_id, order.symbol, sign * event.fill_qty, -sign * event.fill_qty * event.fill_price)]
             )
         await uow.orders.save(order)
         await uow.commit()

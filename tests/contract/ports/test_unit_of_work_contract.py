@@ -354,15 +354,15 @@ async def test_exposure_omits_a_position_closed_to_zero(twins: OrderTwins) -> No
     assert (exposure.cash, exposure.positions, exposure.open_orders) == (D("10015"), {}, [])
 
 
-async def test_book_fill_is_rolled_back_with_the_transaction(twins: OrderTwins) -> None:
+async def test_booked_fills_are_rolled_back_with_the_transaction(twins: OrderTwins) -> None:
     account = await open_account(twins, cash="1000")
     async with twins.uow() as uow:
         await uow.accounts.lock(account.id)
-        await uow.orders.book_fill(account.id, "AAPL", 5, D("-500.50"))
+        await uow.orders.book_fills([(account.id, "AAPL", 5, D("-500.50"))])
         await uow.commit()
     async with twins.uow() as uow:
         await uow.accounts.lock(account.id)
-        await uow.orders.book_fill(account.id, "AAPL", -5, D("600"))  # never committed
+        await uow.orders.book_fills([(account.id, "AAPL", -5, D("600"))])  # never committed
     async with twins.uow() as uow:
         exposure = await uow.orders.exposure(account.id)
     assert (exposure.cash, exposure.positions) == (D("499.50"), {"AAPL": 5})
@@ -402,7 +402,7 @@ async def test_with_positions_lists_the_accounts_holding_a_non_zero_position(twi
     async with twins.uow() as uow:
         for account, qty in ((holder, 5), (flat, 5), (flat, -5)):
             await uow.accounts.lock(account.id)
-            await uow.orders.book_fill(account.id, "AAPL", qty, D("-1") * qty)
+            await uow.orders.book_fills([(account.id, "AAPL", qty, D("-1") * qty)])
         await uow.commit()
     async with twins.uow() as uow:
         listed = set(await uow.accounts.with_positions())
@@ -468,12 +468,11 @@ async def test_the_report_journal_remembers_a_report_once_committed(twins: Order
     async with twins.uow() as uow:
         await uow.reports.record(report, outcome="applied", account_seq=7, detail=None)  # rolled back
     async with twins.uow() as uow:
-        assert not await uow.reports.seen(report.report_id)
+        assert not await uow.reports.seen_many([report.report_id])
         await uow.reports.record(report, outcome="applied", account_seq=7, detail=None)
         await uow.commit()
     async with twins.uow() as uow:
-        assert await uow.reports.seen(report.report_id)
-        assert not await uow.reports.seen(uuid.uuid4())
+        assert await uow.reports.seen_many([report.report_id, uuid.uuid4()]) == {report.report_id}  # not the unknown
         # recorded again (a redelivery that raced): the first outcome stands, nothing is flagged
         await uow.reports.record(report, outcome="flagged", account_seq=None, detail="again")
         await uow.commit()
@@ -498,7 +497,7 @@ async def test_the_report_journal_lists_flagged_reports_newest_first_with_why(tw
     async with twins.uow() as uow:
         flagged = await uow.reports.flagged(limit=100_000)
         newest = await uow.reports.flagged(limit=1)
-        assert await uow.reports.seen(ignored.report_id)
+        assert ignored.report_id in await uow.reports.seen_many([ignored.report_id])
     mine = [row for row in flagged if row["account_id"] == account.id]
     assert [(row["report_id"], row["order_id"], row["kind"], row["detail"]) for row in mine] == [
         (second.report_id, second.order_id, "canceled", "an order in status filled cannot become canceled"),

@@ -56,7 +56,7 @@ async def holder(pg_pool: asyncpg.Pool) -> uuid.UUID:
     async with uow() as u:
         await u.accounts.lock(account.id)
         await u.accounts.set_limits(account.id, {"daily_loss_limit": D("1000")}, "test")
-        await u.orders.book_fill(account.id, "AAPL", 100, D("-10000"))
+        await u.orders.book_fills([(account.id, "AAPL", 100, D("-10000"))])
         await u.commit()
     return account.id
 

@@ -34,7 +34,7 @@ async def test_fifty_concurrent_orders_and_amends_never_jointly_breach_a_limit(p
     account = (await CreateUser(uow)(f"conc-{uuid.uuid4().hex[:6]}", "20000")).account
     async with uow() as u:  # 100 AAPL held (as the ledger books a fill), 10,000 spent on them
         await u.accounts.lock(account.id)
-        await u.orders.book_fill(account.id, "AAPL", 100, D("-10000"))
+        await u.orders.book_fills([(account.id, "AAPL", 100, D("-10000"))])
         await u.commit()
     prices = MemoryPriceCache()
     for symbol in ("AAPL", "MSFT", "KO", "PG", "JPM"):

@@ -43,7 +43,7 @@ async def test_an_empty_positions_view_is_rebuilt_on_start(
     account = (await CreateUser(lambda: PgUnitOfWork(pg_pool))(f"rebuild-{uuid.uuid4().hex[:6]}", "1")).account
     async with PgUnitOfWork(pg_pool) as uow:  # the ledger has the fills (as the OMS ledger books them)
         await uow.accounts.lock(account.id)
-        await uow.orders.book_fill(account.id, "AAPL", 10, Decimal("-1000"))
+        await uow.orders.book_fills([(account.id, "AAPL", 10, Decimal("-1000"))])
         await uow.commit()
     orders = [submitted(account.id, "AAPL", "buy", 4), submitted(account.id, "AAPL", "buy", 6)]
     events: list[OrderEvent] = [o.numbered(1, i) for i, o in enumerate(orders, start=1)]

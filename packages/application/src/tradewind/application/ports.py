@@ -80,11 +80,9 @@ class OrderRepository(Protocol):
 
     async def exposure(self, account_id: uuid.UUID) -> Exposure: ...
 
-    async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
-        """Move the ledger's position in ``symbol`` by ``qty`` (signed) and its cash by ``cash``."""
-
     async def book_fills(self, moves: Sequence[tuple[uuid.UUID, str, int, Decimal]]) -> None:
-        """``book_fill`` for each (account, symbol, qty, cash) of a batch, in one statement."""
+        """For each (account, symbol, qty, cash) of a batch, move the ledger's position in
+        ``symbol`` by ``qty`` (signed) and its cash by ``cash``; one statement for the batch."""
 
     async def open_orders(self, account_id: uuid.UUID) -> list[Order]:
         """Every order of the account not final, as the ledger has it (for the kill switch)."""
@@ -160,8 +158,6 @@ class JournalEntry:
 
 class ReportJournal(Protocol):
     """Every venue report the ledger consumed, by ``report_id``: applied, ignored or flagged."""
-
-    async def seen(self, report_id: uuid.UUID) -> bool: ...
 
     async def seen_many(self, report_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """The ones of ``report_ids`` already in the journal."""

@@ -254,24 +254,20 @@ class MemoryOrderRepository:
     async def any_fills(self) -> bool:
         return bool(self._uow.store.positions)
 
-    async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
+    async def book_fills(self, moves: Sequence[tuple[uuid.UUID, str, int, Decimal]]) -> None:
+        batch = list(moves)
+
         def write(s: MemoryStore) -> None:
-            held, flow = s.positions.get((account_id, symbol), (0, Decimal(0)))
-            s.positions[(account_id, symbol)] = (held + qty, flow + cash)
+            for account_id, symbol, qty, cash in batch:
+                held, flow = s.positions.get((account_id, symbol), (0, Decimal(0)))
+                s.positions[(account_id, symbol)] = (held + qty, flow + cash)
 
         self._uow.queue(write)
-
-    async def book_fills(self, moves: Sequence[tuple[uuid.UUID, str, int, Decimal]]) -> None:
-        for account_id, symbol, qty, cash in moves:
-            await self.book_fill(account_id, symbol, qty, cash)
 
 
 class MemoryReportJournal:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
-
-    async def seen(self, report_id: uuid.UUID) -> bool:
-        return report_id in self._uow.store.reports
 
     async def seen_many(self, report_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         return {r for r in report_ids if r in self._uow.store.reports}

@@ -351,17 +351,6 @@ class PgOrderRepository:
     async def any_fills(self) -> bool:
         return bool(await self._uow.conn.fetchval("SELECT EXISTS (SELECT 1 FROM ledger_positions)"))
 
-    async def book_fill(self, account_id: uuid.UUID, symbol: str, qty: int, cash: Decimal) -> None:
-        await self._uow.conn.execute(
-            "INSERT INTO ledger_positions (account_id, symbol, qty, cash) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (account_id, symbol) DO UPDATE"
-            " SET qty = ledger_positions.qty + EXCLUDED.qty, cash = ledger_positions.cash + EXCLUDED.cash",
-            account_id,
-            symbol,
-            qty,
-            cash,
-        )
-
     async def book_fills(self, moves: Sequence[tuple[uuid.UUID, str, int, Decimal]]) -> None:
         # one row per position: ON CONFLICT DO UPDATE may not touch a row twice in one statement
         totals: dict[tuple[uuid.UUID, str], tuple[int, Decimal]] = {}
@@ -385,9 +374,6 @@ class PgOrderRepository:
 class PgReportJournal:
     def __init__(self, uow: PgUnitOfWork) -> None:
         self._uow = uow
-
-    async def seen(self, report_id: uuid.UUID) -> bool:
-        return bool(await self._uow.conn.fetchval("SELECT 1 FROM venue_reports WHERE report_id = $1", report_id))
 
     async def seen_many(self, report_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         rows = await self._uow.conn.fetch(
