@@ -20,7 +20,13 @@ from typing import Any, Self
 
 import asyncpg
 
-from tradewind.adapters.aws.postgres.rows import LEDGER_COLUMNS, ledger_values, order_from_row
+from tradewind.adapters.aws.postgres.rows import (
+    LEDGER_COLUMNS,
+    STATE_COLUMNS,
+    ledger_values,
+    order_from_row,
+    state_values,
+)
 from tradewind.application.ports import Exposure, JournalEntry
 from tradewind.application.topics import RISK_EVENTS, topics_for
 from tradewind.domain.accounts import Account, AccountKind
@@ -34,6 +40,21 @@ from tradewind.domain.risk.trading_state import TradingState, stricter
 
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, 23))
 _SELECT = f"SELECT {LEDGER_COLUMNS} FROM orders"
+
+
+def _set_state(first: int) -> str:
+    """``SET`` for ``STATE_COLUMNS`` from ``$first`` on, in ``state_values`` order."""
+    return ", ".join(f"{column} = ${i}" for i, column in enumerate(STATE_COLUMNS, start=first))
+
+
+# $1 the order's id, $2 whether it is final, $3..$6 its outbox rows, then its state
+_SAVE = (
+    f"WITH upd AS (UPDATE orders SET {_set_state(7)} WHERE id = $1 RETURNING id),"
+    " closed AS (DELETE FROM open_orders WHERE order_id = $1 AND $2)"
+    " INSERT INTO outbox (topic, key, event_id, payload)"
+    " SELECT * FROM unnest($3::text[], $4::text[], $5::uuid[], $6::bytea[])"
+)
+_SAVE_STATE = f"UPDATE orders SET {_set_state(2)} WHERE id = $1"
 
 
 class PgAccountRepository:
@@ -220,57 +241,14 @@ class PgOrderRepository:
 
     async def save(self, order: Order) -> None:
         """The order's state, its open entry (gone once final) and its outbox rows: one statement."""
-        await self._uow.conn.execute(
-            "WITH upd AS ("
-            " UPDATE orders SET qty = $2, limit_price = $3, status = $4, filled_qty = $5, filled_avg_price = $6,"
-            " reason = $7, broker_order_id = $8, updated_at = $9, order_seq = $10, pending_qty = $11,"
-            " pending_limit_price = $12 WHERE id = $1 RETURNING id),"
-            " closed AS (DELETE FROM open_orders WHERE order_id = $1 AND $13)"
-            " INSERT INTO outbox (topic, key, event_id, payload)"
-            " SELECT * FROM unnest($14::text[], $15::text[], $16::uuid[], $17::bytea[])",
-            order.id,
-            order.qty,
-            order.limit_price,
-            order.status.value,
-            order.filled_qty,
-            order.filled_avg_price,
-            order.reason,
-            order.broker_order_id,
-            order.updated_at,
-            order.order_seq,
-            order.pending_qty,
-            order.pending_limit_price,
-            order.is_final,
-            *outbox_rows(order.events),
-        )
+        await self._uow.conn.execute(_SAVE, order.id, order.is_final, *outbox_rows(order.events), *state_values(order))
 
     async def save_many(self, orders: Sequence[Order], events: Sequence[OrderEvent]) -> None:
         """The states by one pipelined ``executemany``, the final ones out of the open set and
         the events into the outbox by one statement each: three round trips for a poll."""
         conn = self._uow.conn
         if orders:
-            await conn.executemany(
-                "UPDATE orders SET qty = $2, limit_price = $3, status = $4, filled_qty = $5, filled_avg_price = $6,"
-                " reason = $7, broker_order_id = $8, updated_at = $9, order_seq = $10, pending_qty = $11,"
-                " pending_limit_price = $12 WHERE id = $1",
-                [
-                    (
-                        o.id,
-                        o.qty,
-                        o.limit_price,
-                        o.status.value,
-                        o.filled_qty,
-                        o.filled_avg_price,
-                        o.reason,
-                        o.broker_order_id,
-                        o.updated_at,
-                        o.order_seq,
-                        o.pending_qty,
-                        o.pending_limit_price,
-                    )
-                    for o in orders
-                ],
-            )
+            await conn.executemany(_SAVE_STATE, [(o.id, *state_values(o)) for o in orders])
         final = [o.id for o in orders if o.is_final]
         if final:
             await conn.execute("DELETE FROM open_orders WHERE order_id = ANY($1::uuid[])", final)

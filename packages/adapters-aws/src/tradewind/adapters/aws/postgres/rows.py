@@ -14,6 +14,20 @@ ORDER_COLUMNS = (
 )
 VIEW_COLUMNS = ORDER_COLUMNS + ", status, filled_qty, filled_avg_price, reason, broker_order_id, updated_at, order_seq"
 LEDGER_COLUMNS = VIEW_COLUMNS + ", pending_qty, pending_limit_price, placed_qty"
+STATE_COLUMNS = (
+    "qty",
+    "limit_price",
+    "status",
+    "filled_qty",
+    "filled_avg_price",
+    "reason",
+    "broker_order_id",
+    "updated_at",
+    "order_seq",
+    "pending_qty",
+    "pending_limit_price",
+)
+"""What saving an order writes over its ledger row; ``state_values`` gives an order's values."""
 
 
 def order_from_row(row: Mapping[str, Any]) -> Order:
@@ -71,3 +85,20 @@ def view_values(o: Order) -> tuple[Any, ...]:
 
 def ledger_values(o: Order) -> tuple[Any, ...]:
     return (*view_values(o), o.pending_qty, o.pending_limit_price, o.placed_qty)
+
+
+def state_values(o: Order) -> tuple[Any, ...]:
+    """``o``'s values for ``STATE_COLUMNS``, in that order."""
+    return (
+        o.qty,
+        o.limit_price,
+        o.status.value,
+        o.filled_qty,
+        o.filled_avg_price,
+        o.reason,
+        o.broker_order_id,
+        o.updated_at,
+        o.order_seq,
+        o.pending_qty,
+        o.pending_limit_price,
+    )
