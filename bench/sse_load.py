@@ -133,6 +133,13 @@ class Watch:
         }
 
 
+def hwm_kib() -> int:
+    """This process's peak RSS. Not ``ru_maxrss``: Linux carries that over an exec from the
+    parent's image, so a client started by a large parent would report the parent's size."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
 def box_cpu() -> tuple[int, int]:
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -400,7 +407,7 @@ async def client_run(args: argparse.Namespace, tokens: list[str]) -> dict[str, A
     expected = round(per_client * window_s * established_start)
     procs["client"] = {
         "cpu_pct": round(100.0 * ((me1.ru_utime + me1.ru_stime) - (me0.ru_utime + me0.ru_stime)) / window_s, 1),
-        "rss_max_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_max_mib": round(hwm_kib() / 1024, 1),
     }
     return {
         "attempted": args.n,
