@@ -27,6 +27,7 @@ import os
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -282,60 +283,110 @@ async def create_accounts(settings: Settings, n: int) -> list[str]:
         await adapters.lifecycle().stop()
 
 
+async def warm(session: aiohttp.ClientSession, tokens: list[str]) -> None:
+    """The web's token cache, as a trader's first request would (32 at a time)."""
+    sem = asyncio.Semaphore(32)
+
+    async def one(token: str) -> None:
+        async with sem, session.get("/api/v1/account", headers={"Authorization": f"Bearer {token}"}) as r:
+            await r.read()
+
+    await asyncio.gather(*(one(t) for t in tokens))
+
+
+@contextlib.asynccontextmanager
+async def rig(
+    settings: Settings, base: str, group_prefix: str, seq_token: str, tokens: list[str], streams: int, symbols: str
+) -> AsyncIterator[tuple[aiohttp.ClientSession, Streams, Lag, asyncpg.Connection]]:
+    """What a measured run needs, ready: the lag sampler, a PostgreSQL connection (outbox backlog),
+    a session on the web tier once the price cache has every symbol and every token is warm, SSE
+    streams on the first ``streams`` accounts, 20 sequential orders sent as a warm-up."""
+    lag = Lag(settings.kafka_bootstrap, group_prefix)
+    await lag.start()
+    conn = await asyncpg.connect(settings.pg_dsn)
+    try:
+        async with aiohttp.ClientSession(base, connector=aiohttp.TCPConnector(limit=0)) as session:
+            await wait_quotes(session, seq_token)
+            await warm(session, [seq_token, *tokens])
+            watching = Streams(session, symbols)
+            try:
+                await watching.open(tokens[:streams])
+                await sequential(session, seq_token, 20)  # warm-up, not counted
+                yield session, watching, lag, conn
+            finally:
+                await watching.close()
+    finally:
+        await conn.close()
+        await lag.stop()
+
+
+async def measure(
+    session: aiohttp.ClientSession,
+    tokens: list[str],
+    streams: Streams,
+    n_streams: int,
+    lag: Lag,
+    conn: asyncpg.Connection,
+    rate: float,
+    seconds: float,
+) -> tuple[dict[str, Any], float]:
+    """One open-loop run of ``rate`` orders/s for ``seconds`` over ``tokens``, lag sampled every
+    0.5 s; then the drain and the fills of the orders of the first ``n_streams`` accounts on their
+    streams (10 s at most). Returns the fields of the run and its length in seconds (load + drain)."""
+    samples: list[dict[str, int]] = []
+    stop = asyncio.Event()
+
+    async def sampler() -> None:
+        while not stop.is_set():
+            samples.append(await lag.sample(conn))
+            await asyncio.sleep(0.5)
+
+    sampling = asyncio.create_task(sampler())
+    t0 = time.perf_counter()
+    acks, placed, codes, late = await load(session, tokens, rate, seconds)
+    sent_done = time.perf_counter()
+    drain = await drained(lag, conn, 60)
+    watched = {oid: sent for oid, (sent, account) in placed.items() if account < n_streams}
+    deadline = time.monotonic() + 10
+    while (left := deadline - time.monotonic()) > 0 and not set(watched) <= set(streams.filled_at):
+        streams.filled.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(streams.filled.wait(), left)  # the last fills reaching the streams
+    stop.set()
+    await sampling
+    elapsed = time.perf_counter() - t0
+    filled = [streams.filled_at[o] - s for o, s in watched.items() if o in streams.filled_at]
+    peak = {k: max(s.get(k, 0) for s in samples) for k in [*GROUPS, "outbox"]} if samples else {}
+    return {
+        "sent": len(acks) + codes[0],
+        "answers": dict(codes),
+        "achieved_rate": round(len(acks) / (sent_done - t0), 1),
+        "send_late_ms": summary(late),
+        "ack_ms": summary(acks),
+        "filled_ms": {**summary(filled), "watched": len(watched)},
+        "lag_peak": peak,
+        "drain_s": drain,
+    }, elapsed
+
+
 async def bench(args: argparse.Namespace, base: str, env: dict[str, str], pids: dict[str, int]) -> None:
     settings = Settings(profile="local")
     tokens = await create_accounts(settings, args.accounts + 1)
     seq_token, tokens = tokens[0], tokens[1:]
-    lag = Lag(settings.kafka_bootstrap, env["TRADEWIND_KAFKA_GROUP_PREFIX"])
-    await lag.start()
-    conn = await asyncpg.connect(settings.pg_dsn)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(base, connector=connector) as session:
-        await wait_quotes(session, seq_token)
-        sem = asyncio.Semaphore(32)
-
-        async def warm(token: str) -> None:  # the web's token cache, as a trader's first request would
-            async with sem, session.get("/api/v1/account", headers={"Authorization": f"Bearer {token}"}) as r:
-                await r.read()
-
-        await asyncio.gather(*(warm(t) for t in [seq_token, *tokens]))
-        streams = Streams(session, args.stream_symbols)
-        await streams.open(tokens[: args.streams])
-        await sequential(session, seq_token, 20)  # warm-up, not counted
+    prefix = env["TRADEWIND_KAFKA_GROUP_PREFIX"]
+    ready = rig(settings, base, prefix, seq_token, tokens, args.streams, args.stream_symbols)
+    async with ready as (session, streams, lag, conn):
         for rate in args.rates:
             await drained(lag, conn, 30)
             floor = await floors(settings, args.floor_n)
             seq = await sequential(session, seq_token, args.sequential)
             load_before = os.getloadavg()
             cpu_before = {name: proc_cpu(pid) for name, pid in {**pids, "bench": os.getpid()}.items()}
-            samples: list[dict[str, int]] = []
-            stop = asyncio.Event()
-
-            async def sampler(samples: list[dict[str, int]] = samples, stop: asyncio.Event = stop) -> None:
-                while not stop.is_set():
-                    samples.append(await lag.sample(conn))
-                    await asyncio.sleep(0.5)
-
-            sampling = asyncio.create_task(sampler())
-            t0 = time.perf_counter()
-            acks, placed, codes, late = await load(session, tokens, rate, args.seconds)
-            sent_done = time.perf_counter()
-            drain = await drained(lag, conn, 60)
-            watched = {oid: sent for oid, (sent, account) in placed.items() if account < args.streams}
-            deadline = time.monotonic() + 10
-            while (left := deadline - time.monotonic()) > 0 and not set(watched) <= set(streams.filled_at):
-                streams.filled.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(streams.filled.wait(), left)  # the last fills reaching the streams
-            stop.set()
-            await sampling
-            elapsed = time.perf_counter() - t0
+            run, elapsed = await measure(session, tokens, streams, args.streams, lag, conn, rate, args.seconds)
             cpu = {
                 name: round(100 * (proc_cpu(pid) - cpu_before[name]) / elapsed, 1)
                 for name, pid in {**pids, "bench": os.getpid()}.items()
             }
-            filled = [streams.filled_at[o] - s for o, s in watched.items() if o in streams.filled_at]
-            peak = {k: max(s.get(k, 0) for s in samples) for k in [*GROUPS, "outbox"]} if samples else {}
             print(
                 json.dumps(
                     {
@@ -348,16 +399,12 @@ async def bench(args: argparse.Namespace, base: str, env: dict[str, str], pids: 
                             "failed": streams.failed,
                             "symbols": args.stream_symbols,
                         },
-                        "sent": len(acks) + codes[0],
-                        "answers": dict(codes),
-                        "achieved_rate": round(len(acks) / (sent_done - t0), 1),
-                        "send_late_ms": summary(late),
-                        "ack_ms": summary(acks),
-                        "filled_ms": {**summary(filled), "watched": len(watched)},
+                        **{k: run[k] for k in ("sent", "answers", "achieved_rate", "send_late_ms", "ack_ms")},
+                        "filled_ms": run["filled_ms"],
                         "seq_ack_ms": summary(seq),
                         "floor_ms": floor,
-                        "lag_peak": peak,
-                        "drain_s": drain,
+                        "lag_peak": run["lag_peak"],
+                        "drain_s": run["drain_s"],
                         "loadavg": {
                             "before": [round(x, 2) for x in load_before],
                             "after": [round(x, 2) for x in os.getloadavg()],
@@ -368,9 +415,6 @@ async def bench(args: argparse.Namespace, base: str, env: dict[str, str], pids: 
                 ),
                 flush=True,
             )
-        await streams.close()
-    await conn.close()
-    await lag.stop()
 
 
 async def drained(lag: Lag, conn: asyncpg.Connection, limit: float) -> float | None:
@@ -405,24 +449,30 @@ def main() -> None:
     if args.attach:
         pids = {k: int(v) for k, v in (kv.split("=") for kv in args.pids.split(",") if kv)}
         env = {"TRADEWIND_KAFKA_GROUP_PREFIX": args.group_prefix}
-        return run_loop(bench(args, args.attach, env, pids))
-    extra = {
-        "TRADEWIND_PAPER_LATENCY_MS": args.paper_latency_ms,
-        "TRADEWIND_QUOTE_INTERVAL_MS": "200",
-        "TRADEWIND_MAX_ORDER_NOTIONAL": "1000000000",
-    }
+        run_loop(bench(args, args.attach, env, pids))
+        return
+    extra = stack_env(args.paper_latency_ms)
     log_dir = Path(__file__).resolve().parents[1] / ".local" / "bench-logs" / "order_load"
     with running_stack(extra, log_dir, ports=ports, pids=pids) as (base, env):  # type: ignore[arg-type]
         run_loop(bench(args, base, env, pids))
 
 
-def run_loop(main: Any) -> None:
+def stack_env(paper_latency_ms: str) -> dict[str, str]:
+    """The stack's settings for an order load: paper venue latency, quotes every 200 ms, no notional cap."""
+    return {
+        "TRADEWIND_PAPER_LATENCY_MS": paper_latency_ms,
+        "TRADEWIND_QUOTE_INTERVAL_MS": "200",
+        "TRADEWIND_MAX_ORDER_NOTIONAL": "1000000000",
+    }
+
+
+def run_loop(main: Any) -> Any:
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)
+        return asyncio.run(main)
     else:
-        uvloop.run(main)
+        return uvloop.run(main)
 
 
 if __name__ == "__main__":

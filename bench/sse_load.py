@@ -48,6 +48,7 @@ PEERS = Path(os.environ.get("TRADEWIND_PEERS", ROOT.parent / "shared" / "peers")
 PEERS_VENV = Path(os.environ.get("PEERS_VENV", "/tmp/tradewind-peers-venv"))
 SYMBOLS = "AAPL AMD BAC BBY CVX GE HD JNJ JPM KO LLY MRK MSFT PEP PFE PG RRC UNH WMT XOM".split()
 CHANNEL = "tradewind:updates"
+PLATFORM_PATH = "/api/v1/stream?symbols={symbols}&heartbeat=15"
 TS_RE = re.compile(rb'"ts_ns"\s*:\s*(\d+)')
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -107,6 +108,36 @@ def rss_kib(pids: list[int]) -> int:
         except (OSError, ValueError):
             pass
     return t
+
+
+class Watch:
+    """CPU and RSS of named groups of processes over a window: CPU from their /proc ticks at the
+    start and at ``result``, RSS the largest sum seen by ``sample``."""
+
+    def __init__(self, watched: dict[str, list[int]]) -> None:
+        self.watched = watched
+        self.cpu0 = {name: ticks(pids) for name, pids in watched.items()}
+        self.rss_max = dict.fromkeys(watched, 0)
+
+    def sample(self) -> None:
+        for name, pids in self.watched.items():
+            self.rss_max[name] = max(self.rss_max[name], rss_kib(pids))
+
+    def result(self, window_s: float) -> dict[str, dict[str, float]]:
+        return {
+            name: {
+                "cpu_pct": round(100.0 * (ticks(pids) - self.cpu0[name]) / CLK_TCK / window_s, 1),
+                "rss_max_mib": round(self.rss_max[name] / 1024, 1),
+            }
+            for name, pids in self.watched.items()
+        }
+
+
+def hwm_kib() -> int:
+    """This process's peak RSS. Not ``ru_maxrss``: Linux carries that over an exec from the
+    parent's image, so a client started by a large parent would report the parent's size."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 
 
 def box_cpu() -> tuple[int, int]:
@@ -348,20 +379,19 @@ async def client_run(args: argparse.Namespace, tokens: list[str]) -> dict[str, A
     settle_wait_s = round(time.monotonic() - t0 - ramp_s, 2)
     await asyncio.sleep(args.settle)
     established_start, pending_start = len(g.open), g.pending
-    watched = {name: [int(p) for p in pids.split(",") if p] for name, pids in (w.split("=") for w in args.watch)}
-    cpu0 = {name: ticks(pids) for name, pids in watched.items()}
-    rss_max = dict.fromkeys(watched, 0)
+    watch = Watch({name: [int(p) for p in pids.split(",") if p] for name, pids in (w.split("=") for w in args.watch)})
     me0 = resource.getrusage(resource.RUSAGE_SELF)
     box0 = box_cpu()
     g.measuring = True
+    if args.mark:
+        print("window", file=sys.stderr, flush=True)  # for a caller that runs other load in this window
     tw0 = time.monotonic()
     while (now := time.monotonic()) < tw0 + args.window:
-        for name, pids in watched.items():
-            rss_max[name] = max(rss_max[name], rss_kib(pids))
+        watch.sample()
         await asyncio.sleep(min(1.0, tw0 + args.window - now))
     g.measuring = False
     window_s = time.monotonic() - tw0
-    cpu1 = {name: ticks(pids) for name, pids in watched.items()}
+    procs = watch.result(window_s)
     me1 = resource.getrusage(resource.RUSAGE_SELF)
     box1 = box_cpu()
     established_end = len(g.open)
@@ -375,16 +405,9 @@ async def client_run(args: argparse.Namespace, tokens: list[str]) -> dict[str, A
 
     per_client = args.rate * args.k / len(SYMBOLS)
     expected = round(per_client * window_s * established_start)
-    procs = {
-        name: {
-            "cpu_pct": round(100.0 * (cpu1[name] - cpu0[name]) / CLK_TCK / window_s, 1),
-            "rss_max_mib": round(rss_max[name] / 1024, 1),
-        }
-        for name in watched
-    }
     procs["client"] = {
         "cpu_pct": round(100.0 * ((me1.ru_utime + me1.ru_stime) - (me0.ru_utime + me0.ru_stime)) / window_s, 1),
-        "rss_max_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_max_mib": round(hwm_kib() / 1024, 1),
     }
     return {
         "attempted": args.n,
@@ -484,6 +507,30 @@ def make_tokens(n: int, path: Path) -> None:
     path.write_text("\n".join(asyncio.run(create())) + "\n")
 
 
+def publisher_cmd(redis_url: str, rate: float, duration: float, fmt: str, *, cache: bool = False) -> list[str]:
+    """The command line of the publisher process (``fmt``: ``platform`` or ``peer``)."""
+    cmd = [sys.executable, __file__, "publish", "--redis-url", redis_url, "--rate", str(rate),
+           "--duration", str(duration), "--format", fmt]  # fmt: skip
+    return cmd + (["--cache"] if cache else [])
+
+
+def client_cmd(
+    args: argparse.Namespace, port: int, path: str, tokens: Path | None, watch: list[str], *, mark: bool = False
+) -> list[str]:
+    """The command line of the client process: ``args`` carries n, k, rate, ramp_rate, settle,
+    settle_max, window and connect_timeout; ``watch`` is name=pid,pid... (CPU and RSS over the
+    window); ``mark`` makes it print ``window`` on stderr when its measurement window opens."""
+    cmd = [sys.executable, __file__, "client", "--port", str(port), "--path", path, "-n", str(args.n), "-k",
+           str(args.k), "--rate", str(args.rate), "--ramp-rate", str(args.ramp_rate), "--settle",
+           str(args.settle), "--settle-max", str(args.settle_max), "--window", str(args.window),
+           "--connect-timeout", str(args.connect_timeout)]  # fmt: skip
+    if tokens is not None:
+        cmd += ["--tokens", str(tokens)]
+    for w in watch:
+        cmd += ["--watch", w]
+    return cmd + (["--mark"] if mark else [])
+
+
 def run_target(target: str, args: argparse.Namespace, port: int, tokens: Path) -> dict[str, Any]:
     from tradewind.adapters.aws.settings import Settings
 
@@ -495,7 +542,7 @@ def run_target(target: str, args: argparse.Namespace, port: int, tokens: Path) -
         env.update(TRADEWIND_SSE_FLUSH_INTERVAL_MS=str(args.flush_ms))
         cmd = [str(ROOT / ".venv/bin/tradewind"), "web", "--port", str(port), "--workers", str(args.workers)]
         path, health, fmt = (
-            "/api/v1/stream?symbols={symbols}&heartbeat=15",
+            PLATFORM_PATH,
             f"http://127.0.0.1:{port}/healthz",
             "platform",
         )
@@ -532,24 +579,14 @@ def run_target(target: str, args: argparse.Namespace, port: int, tokens: Path) -
         time.sleep(2)
         idle_rss_mib = rss_kib(tree(server.pid)) / 1024  # before any client: the per-1,000 figure excludes it
         duration = 3600.0  # stopped (by pid) when the client is done, however long the ramp took
-        pub = subprocess.Popen(
-            [sys.executable, __file__, "publish", "--redis-url", redis_url if fmt == "platform" else peer_redis,
-             "--rate", str(args.rate), "--duration", str(duration), "--format", fmt]
-            + (["--cache"] if target == "seed" else []),
-            cwd=ROOT,
-        )  # fmt: skip
+        pub_url = redis_url if fmt == "platform" else peer_redis
+        pub = subprocess.Popen(publisher_cmd(pub_url, args.rate, duration, fmt, cache=target == "seed"), cwd=ROOT)
         watch = [
             f"server={','.join(map(str, tree(server.pid)))}",
             f"redis={redis_pid(redis_url) or ''}",
             f"publisher={pub.pid}",
         ]
-        ccmd = [sys.executable, __file__, "client", "--port", str(port), "--path", path, "-n", str(args.n), "-k",
-                str(args.k), "--rate", str(args.rate), "--ramp-rate", str(args.ramp_rate), "--settle",
-                str(args.settle), "--settle-max", str(args.settle_max), "--window", str(args.window), "--connect-timeout", str(args.connect_timeout)]  # fmt: skip
-        if target == "platform":
-            ccmd += ["--tokens", str(tokens)]
-        for w in watch:
-            ccmd += ["--watch", w]
+        ccmd = client_cmd(args, port, path, tokens if target == "platform" else None, watch)
         out = subprocess.run(ccmd, capture_output=True, text=True, cwd=ROOT)
         try:
             res = json.loads(out.stdout.strip().splitlines()[-1])
@@ -579,6 +616,16 @@ def run_target(target: str, args: argparse.Namespace, port: int, tokens: Path) -
     }
 
 
+def client_flags(ap: argparse.ArgumentParser) -> None:
+    """The client's shape: -n, -k, --ramp-rate, --settle, --settle-max, --connect-timeout."""
+    ap.add_argument("-n", type=int, default=1000, help="SSE connections")
+    ap.add_argument("-k", type=int, default=1, help="symbols per connection (of the 20)")
+    ap.add_argument("--ramp-rate", type=float, default=1000.0, help="new connections/s")
+    ap.add_argument("--settle", type=float, default=5.0, help="s after every connection attempt has its answer")
+    ap.add_argument("--settle-max", type=float, default=60.0, help="at most this long waiting for those answers")
+    ap.add_argument("--connect-timeout", type=float, default=15.0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd")
@@ -601,15 +648,11 @@ def main() -> None:
     c.add_argument("--window", type=float, required=True)
     c.add_argument("--connect-timeout", type=float, required=True)
     c.add_argument("--watch", action="append", default=[])
+    c.add_argument("--mark", action="store_true", help="print 'window' on stderr when the window opens")
     for a in (ap,):
-        a.add_argument("-n", type=int, default=1000, help="SSE connections")
-        a.add_argument("-k", type=int, default=1, help="symbols per connection (of the 20)")
+        client_flags(a)
         a.add_argument("--rate", type=float, default=100.0, help="quotes/s published in total")
-        a.add_argument("--ramp-rate", type=float, default=1000.0, help="new connections/s")
-        a.add_argument("--settle", type=float, default=5.0, help="s after every connection attempt has its answer")
-        a.add_argument("--settle-max", type=float, default=60.0, help="at most this long waiting for those answers")
         a.add_argument("--window", type=float, default=30.0)
-        a.add_argument("--connect-timeout", type=float, default=15.0)
         a.add_argument("--targets", default="platform,control,seed")
         a.add_argument("--workers", type=int, default=2, help="platform web processes (SO_REUSEPORT)")
         a.add_argument("--flush-ms", type=float, default=0.0, help="platform: TRADEWIND_SSE_FLUSH_INTERVAL_MS")

@@ -45,6 +45,11 @@ def running_stack(
         # fresh consumer groups starting at the end of the shared topics
         "TRADEWIND_KAFKA_GROUP_PREFIX": f"bench-{uuid.uuid4().hex[:8]}-",
         "TRADEWIND_KAFKA_NEW_GROUP_OFFSET": "latest",
+        # the gateway's FIX store, whatever the cwd: a second store (relative default) restarts the
+        # sequence numbers the venue's store remembers, and the venue logs the gateway out
+        "TRADEWIND_GATEWAY_FIX_DIR": os.environ.get(
+            "TRADEWIND_GATEWAY_FIX_DIR", str(Path(__file__).resolve().parents[1] / ".local" / "gateway-fix")
+        ),
         **extra_env,
     }
     log_dir.mkdir(parents=True, exist_ok=True)
