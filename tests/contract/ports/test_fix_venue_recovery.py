@@ -7,6 +7,7 @@ Every wait is on a condition with a deadline (``wait_until``), never a fixed sle
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -208,3 +209,26 @@ def test_day_orders_expire_at_the_replayed_sessions_close_and_gtc_orders_stay(
     venue.announce_session("2022-01-05")
     assert final_after_recovery(log, later.client_order_id)[-1].exec_type == ExecType.EXPIRED
     assert [s.client_order_id for s in broker.open_orders()] == [gtc.client_order_id]
+
+
+def test_a_store_that_is_not_the_venues_session_is_logged_with_the_venues_reason(
+    venue: VenueProcess, tmp_path: Path, brokers: list[FixBroker], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gateway started with another FIX store (another working directory, a deleted store)
+    sends sequence numbers the venue has passed: the venue logs it out at every logon, forever.
+    The gateway must say so, with the venue's reason and the store it used, not only "logged out"."""
+    broker, _ = connect(venue, tmp_path / "gateway-fix", brokers)  # the session's numbers move on
+    broker.stop()
+    caplog.set_level(logging.ERROR, logger="tradewind.adapters.broker.fix.adapter")
+    stranger = FixBroker(venue.endpoint, tmp_path / "another-store", logon_timeout=0.1)
+    brokers.append(stranger)
+    stranger.start()
+
+    def told() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage() == "the venue logged the FIX session out"]
+
+    wait_until(lambda: bool(told()), "the venue logout", timeout=8)
+    record = told()[0]
+    assert "MsgSeqNum too low" in record.reason  # type: ignore[attr-defined]
+    assert record.store == str((tmp_path / "another-store").resolve())  # type: ignore[attr-defined]
+    assert not stranger.logged_on

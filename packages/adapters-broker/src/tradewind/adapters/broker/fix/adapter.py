@@ -73,7 +73,8 @@ class _Application(fix.Application):  # type: ignore[misc]  # QuickFIX's SWIG cl
         return None
 
     def fromAdmin(self, message: Any, sessionID: Any) -> None:
-        return None
+        if m.msg_type(message) == m.LOGOUT and message.isSetField(m.TEXT):
+            self._owner._on_venue_logout(str(message.getField(m.TEXT)))
 
     def toApp(self, message: Any, sessionID: Any) -> None:
         return None
@@ -255,6 +256,15 @@ class FixBroker:
     def _on_logout(self) -> None:
         self._logged_on.clear()
         log.warning("FIX session logged out", extra={"port": self._endpoint.port})
+
+    def _on_venue_logout(self, reason: str) -> None:
+        """The venue said why it ended the session. A sequence number "too low" never heals by
+        retrying: this store is not the one the venue's session was kept with (the gateway ran
+        from another directory, or its store was deleted), so the log names the store."""
+        log.error(
+            "the venue logged the FIX session out",
+            extra={"port": self._endpoint.port, "reason": reason, "store": str(Path(self._state_dir).resolve())},
+        )
 
     def _from_venue(self, msg: fix.Message) -> None:
         kind = m.msg_type(msg)

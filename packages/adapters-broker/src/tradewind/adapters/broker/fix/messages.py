@@ -50,6 +50,7 @@ MASS_STATUS_REQ_ID, MASS_STATUS_REQ_TYPE, ORD_STATUS_REQ_ID, TOT_NUM_REPORTS, LA
 # message types
 NEW_ORDER_SINGLE, ORDER_CANCEL_REQUEST, ORDER_CANCEL_REPLACE_REQUEST = "D", "F", "G"
 EXECUTION_REPORT, ORDER_CANCEL_REJECT, ORDER_STATUS_REQUEST, ORDER_MASS_STATUS_REQUEST = "8", "9", "H", "AF"
+LOGOUT: Final = "5"  # an admin message: the venue says why it ends the session in its Text
 
 _SIDE = {OrderSide.BUY: "1", OrderSide.SELL: "2"}
 _ORD_TYPE = {OrderType.MARKET: "1", OrderType.LIMIT: "2", OrderType.STOP: "3", OrderType.STOP_LIMIT: "4"}
