@@ -36,7 +36,8 @@ class KafkaSubscriptions:
         max_attempts: int = 5,
         retry_delay: float = 0.2,
         client_id: str = "tradewind",
-        fetch_max_wait_ms: int = 10,
+        fetch_max_wait_ms: int = 500,
+        poll_wait_ms: int = 10,
         new_group_offset: Literal["earliest", "latest"] = "earliest",
     ) -> None:
         self.broker = KafkaBroker(bootstrap_servers, client_id=client_id, logger=None)
@@ -48,8 +49,13 @@ class KafkaSubscriptions:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self.policies: dict[str, DeadLetterPolicy] = {}
-        # An idle fetch waits at most this long on the broker: order flow is latency-bound.
+        # The broker holds a fetch until a record arrives (fetch_min_bytes 1) or this passes: a
+        # long poll costs no latency. It was 10 ms, and every idle consumer then sent 100 fetch
+        # requests a second: most of the worker's CPU went to them (issue 15, py-spy).
         self._fetch_max_wait_ms = fetch_max_wait_ms
+        # A batch subscriber's empty poll waits this long for prefetched records, then sleeps as
+        # long again (FastStream): at most twice this between a record arriving and its handler.
+        self._poll_wait_ms = poll_wait_ms
         self._started = False
 
     def subscribe(self, topics: Sequence[str], group: str, handler: MessageHandler) -> None:
@@ -113,8 +119,7 @@ class KafkaSubscriptions:
                 fetch_max_wait_ms=self._fetch_max_wait_ms,
                 batch=True,
                 max_records=max_records,
-                # an empty poll waits this long, then the subscriber sleeps as long again
-                batch_timeout_ms=self._fetch_max_wait_ms,
+                batch_timeout_ms=self._poll_wait_ms,
             )
             subscriber(self._on_batch(topic, group, handler))
             self._subscribers.append(subscriber)

@@ -41,7 +41,7 @@ class KafkaPartitionedLog:
         *,
         new_group_offset: Literal["earliest", "latest"] = "earliest",
         client_id: str = "tradewind-audit",
-        fetch_max_wait_ms: int = 100,
+        fetch_max_wait_ms: int = 500,  # the archive is not latency-bound: few idle fetches
     ) -> None:
         self._bootstrap = bootstrap_servers
         self.topics = list(topics)
