@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import urllib.request
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import typer
@@ -39,6 +40,18 @@ app.add_typer(risk, name="risk")
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _serve(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived process's loop on uvloop (as uvicorn runs the web's): the worker and the
+    gateway are many small socket reads and writes, where the stock loop's overhead per event is
+    what a busy process spends its time on (issue 15, docs/benchmarks.md)."""
+    try:
+        import uvloop
+    except ImportError:  # not built for this platform: the stock loop works the same, slower
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def _die_with_parent() -> None:
@@ -133,7 +146,7 @@ def worker() -> None:
     from tradewind.apps.worker.main import serve
 
     configure_logging()
-    asyncio.run(serve(_settings()))
+    _serve(serve(_settings()))
 
 
 @app.command()
@@ -142,7 +155,7 @@ def gateway() -> None:
     from tradewind.apps.gateway.main import serve
 
     configure_logging()
-    asyncio.run(serve(_settings()))
+    _serve(serve(_settings()))
 
 
 @app.command()
