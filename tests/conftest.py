@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 
 from tradewind.adapters.aws.postgres.migrate import migrate
+from tradewind.adapters.aws.postgres.pool import create_pool
 from tradewind.adapters.aws.settings import Settings
 
 
@@ -84,7 +85,7 @@ def local_settings(services: Settings) -> Iterator[Settings]:
 
 @pytest.fixture
 async def pg_pool(local_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(local_settings.pg_dsn, min_size=1, max_size=10)
+    pool = await create_pool(dsn=local_settings.pg_dsn, min_size=1, max_size=10)  # as the apps make it
     try:
         yield pool
     finally:

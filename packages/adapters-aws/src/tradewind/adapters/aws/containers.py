@@ -8,7 +8,6 @@ container stays a plain declarative graph and pools are closed in one place.
 
 from __future__ import annotations
 
-import asyncpg
 from dependency_injector import containers, providers
 
 from tradewind.adapters.aws.audit.parquet import ParquetAuditArchive
@@ -42,6 +41,7 @@ from tradewind.adapters.aws.postgres.candles import PgCandleStore
 from tradewind.adapters.aws.postgres.dead_letters import PgDeadLetterStore
 from tradewind.adapters.aws.postgres.orders import PgLedgerOpenOrders, PgOrderLookup, PgUnitOfWork
 from tradewind.adapters.aws.postgres.outbox import PgOutboxStore
+from tradewind.adapters.aws.postgres.pool import create_pool
 from tradewind.adapters.aws.postgres.read_model import PgOrderReadModel
 from tradewind.adapters.aws.postgres.retention import PgRetention
 from tradewind.adapters.aws.redis.client import redis_client
@@ -68,7 +68,7 @@ def _one_stream(name: str, shards: int) -> dict[str, int]:
 class AwsAdapters(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
-    pg_pool = providers.Singleton(asyncpg.create_pool, dsn=config.pg_dsn, min_size=1, max_size=config.pg_pool_size)
+    pg_pool = providers.Singleton(create_pool, dsn=config.pg_dsn, min_size=1, max_size=config.pg_pool_size)
     redis = providers.Singleton(redis_client, config.redis_url, config.redis_pool_size, config.redis_pool_wait_s)
     publisher = providers.Singleton(KafkaEventPublisher, bootstrap_servers=config.kafka_bootstrap)
     subscriptions = providers.Factory(

@@ -23,20 +23,24 @@ class PgOutboxStore:
     async def claim(self) -> AsyncIterator[None]:
         """Leadership, and LISTEN on the same connection so ``wait`` wakes at the next commit."""
         async with self._pool.acquire() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)  # waits for the leader to go
-            self._wake = asyncio.Event()
-            wake = self._wake
-
-            def on_notify(*_: object) -> None:
-                wake.set()
-
-            await conn.add_listener("outbox", on_notify)
             try:
+                await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)  # waits for the leader to go
+                self._wake = asyncio.Event()
+                wake = self._wake
+
+                def on_notify(*_: object) -> None:
+                    wake.set()
+
+                await conn.add_listener("outbox", on_notify)
                 yield
             finally:
-                await conn.remove_listener("outbox", on_notify)
-                await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
                 self._wake = None
+                # the lock and the LISTEN are session state: released here, whatever happened,
+                # because the pool hands connections back without a reset (postgres/pool.py)
+                try:
+                    await conn.reset()
+                except Exception:  # broken or busy (a cancelled wait): closed, it holds nothing
+                    conn.terminate()
 
     async def wait(self, timeout: float) -> None:
         """Until an outbox insert commits or ``timeout`` passes (the poll stays as a safety net)."""
