@@ -94,3 +94,26 @@ async def test_a_listener_that_left_receives_nothing_more(updates: Updates, even
     await updates.notifier.publish(uuid.uuid4(), "fill", 1, {"id": "f-1"})
     await eventually(staying.count(1), timeout=10, what="the update")
     assert leaving.messages == []
+
+
+async def test_updates_published_together_arrive_as_published_one_by_one_in_order(
+    updates: Updates, eventually: Eventually
+) -> None:
+    account = uuid.uuid4()
+    received = Received()
+    updates.listen(received)
+    await updates.notifier.publish(account, "order", 1, {"n": 1})
+    await updates.notifier.publish_many(
+        [(account, "fill", 2, {"n": 2}), (account, "order", 2, {"n": 3}), (None, "quote", None, {"n": 4})]
+    )
+    await updates.notifier.publish_many([])
+    await updates.notifier.publish(account, "order", 3, {"n": 5})
+    await eventually(received.count(5), timeout=10, what="five updates")
+    assert [(m["kind"], m["seq"], m["data"]["n"]) for m in received.messages] == [
+        ("order", 1, 1),
+        ("fill", 2, 2),
+        ("order", 2, 3),
+        ("quote", None, 4),
+        ("order", 3, 5),
+    ]
+    assert {m["account_id"] for m in received.messages} == {str(account), None}

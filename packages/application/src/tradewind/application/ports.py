@@ -286,12 +286,21 @@ class PriceCache(Protocol):
 StreamHandler = Callable[[str, dict[str, object]], Awaitable[None]]
 
 
+#: one live update: (account_id or None for everyone's, kind, seq or None, data)
+LiveUpdate = tuple[uuid.UUID | None, str, int | None, dict[str, object]]
+
+
 class Notifier(Protocol):
     """Fan-out of live updates to web processes (Redis pub/sub in ``local``)."""
 
     async def publish(
         self, account_id: uuid.UUID | None, kind: str, seq: int | None, data: dict[str, object]
     ) -> None: ...
+
+    async def publish_many(self, updates: Sequence[LiveUpdate]) -> None:
+        """``publish`` for each update, in order, in one round trip (a projection's poll: one
+        Redis round trip per update was what held it back, issue 15)."""
+        ...
 
 
 class Clock(Protocol):

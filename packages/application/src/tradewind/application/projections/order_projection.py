@@ -30,7 +30,7 @@ class OrderProjection:
 
     async def apply_batch(self, events: Sequence[OrderEvent]) -> None:
         """One poll's events in one read-model transaction (issue 15), announced after it
-        committed, in order. If the transaction fails, the events are applied one at a time
+        committed, in order, in one round trip. If the transaction fails, the events are applied one at a time
         (each its own transaction), so one that cannot be stored costs the others nothing."""
         try:
             entries = await self._read_model.apply_many(events)
@@ -39,5 +39,4 @@ class OrderProjection:
             for event in events:
                 await self(event)
             return
-        for entry in entries:
-            await self._notifier.publish(entry.account_id, entry.kind, entry.seq, entry.data)
+        await self._notifier.publish_many([(e.account_id, e.kind, e.seq, e.data) for e in entries])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+
+from tradewind.application.ports import LiveUpdate
 
 Listener = Callable[[dict[str, object]], Awaitable[None]]
 
@@ -25,3 +27,7 @@ class MemoryNotifier:
         }
         for listener in list(self._listeners):
             await listener(message)
+
+    async def publish_many(self, updates: Sequence[LiveUpdate]) -> None:
+        for account_id, kind, seq, data in updates:
+            await self.publish(account_id, kind, seq, data)

@@ -7,9 +7,11 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
+
+from tradewind.application.ports import LiveUpdate
 
 log = logging.getLogger(__name__)
 CHANNEL = "tradewind:updates"
@@ -23,13 +25,25 @@ class RedisNotifier:
         self._channel = channel
 
     async def publish(self, account_id: uuid.UUID | None, kind: str, seq: int | None, data: dict[str, object]) -> None:
-        message = {
-            "account_id": None if account_id is None else str(account_id),
-            "kind": kind,
-            "seq": seq,
-            "data": data,
-        }
-        await self._redis.publish(self._channel, json.dumps(message))
+        await self._redis.publish(self._channel, encode_update((account_id, kind, seq, data)))
+
+    async def publish_many(self, updates: Sequence[LiveUpdate]) -> None:
+        """One pipeline (not a transaction: pub/sub needs no atomicity), so one round trip;
+        Redis runs a pipeline's commands in order, so subscribers see the updates in order."""
+        if not updates:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for update in updates:
+                pipe.publish(self._channel, encode_update(update))
+            await pipe.execute()
+
+
+def encode_update(update: LiveUpdate) -> str:
+    """What a web process's subscription receives: ``{account_id, kind, seq, data}``, ids as text."""
+    account_id, kind, seq, data = update
+    return json.dumps(
+        {"account_id": None if account_id is None else str(account_id), "kind": kind, "seq": seq, "data": data}
+    )
 
 
 class RedisUpdateListener:
