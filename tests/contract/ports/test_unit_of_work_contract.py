@@ -19,7 +19,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -49,6 +49,7 @@ from tradewind.domain.orders.events import OrderReplaced, parse_order_event
 from tradewind.domain.orders.reports import ReportKind, VenueReport, report_id_for
 from tradewind.domain.orders.status import OrderSide, OrderStatus
 from tradewind.domain.risk.daily_loss import session_of
+from tradewind.domain.risk.trading_state import TradingState
 
 Eventually = Callable[..., Awaitable[Any]]
 #: the port names no error for a duplicate; each twin raises its store's own
@@ -397,16 +398,38 @@ async def test_the_session_start_equity_is_kept_once_per_session_and_read_with_t
         assert (await uow.orders.exposure(account.id)).session_start_equity == D("1000.25")
 
 
-async def test_with_positions_lists_the_accounts_holding_a_non_zero_position(twins: OrderTwins) -> None:
-    holder, flat, cash_only = [await open_account(twins, cash="1000") for _ in range(3)]
+async def test_to_sweep_lists_the_holders_the_session_sweep_may_change(twins: OrderTwins) -> None:
+    """Holders without today's start, or active with a daily loss limit (their own, or the
+    platform's); never a flat account or one holding only cash."""
+    today = date(2026, 12, 1)
+    unstarted, started, limited, reducing, yesterday, flat, cash_only = [
+        await open_account(twins, cash="1000") for _ in range(7)
+    ]
     async with twins.uow() as uow:
-        for account, qty in ((holder, 5), (flat, 5), (flat, -5)):
+        for account, qty in (
+            (unstarted, 5),
+            (started, 5),
+            (limited, 5),
+            (reducing, 5),
+            (yesterday, 5),
+            (flat, 5),
+            (flat, -5),
+        ):
             await uow.accounts.lock(account.id)
             await uow.orders.book_fills([(account.id, "AAPL", qty, D("-1") * qty)])
+        for account in (started, limited, reducing, flat):
+            await uow.accounts.record_session_start(account.id, today, D("1000"))
+        await uow.accounts.record_session_start(yesterday.id, date(2026, 11, 30), D("1000"))
+        for account in (limited, reducing):
+            await uow.accounts.set_limits(account.id, {"daily_loss_limit": D("50")}, "test")
+        await uow.accounts.set_trading_state(reducing.id, TradingState.REDUCING, "test")
         await uow.commit()
+    mine = {a.id for a in (unstarted, started, limited, reducing, yesterday, flat, cash_only)}
     async with twins.uow() as uow:
-        listed = set(await uow.accounts.with_positions())
-    assert holder.id in listed and flat.id not in listed and cash_only.id not in listed
+        without_default = set(await uow.accounts.to_sweep(today, default_limit=False)) & mine
+        with_default = set(await uow.accounts.to_sweep(today, default_limit=True)) & mine
+    assert without_default == {unstarted.id, limited.id, yesterday.id}
+    assert with_default == {unstarted.id, started.id, limited.id, yesterday.id}
 
 
 async def test_next_seq_is_gap_free_per_account_and_rolled_back_with_the_transaction(twins: OrderTwins) -> None:

@@ -127,8 +127,11 @@ class AccountRepository(Protocol):
         """Accounts that have open orders (what a platform-wide halt must sweep)."""
         ...
 
-    async def with_positions(self) -> list[uuid.UUID]:
-        """Accounts holding a non-zero position in the ledger (whose equity moves with prices)."""
+    async def to_sweep(self, session: date, *, default_limit: bool) -> list[uuid.UUID]:
+        """Accounts the session sweep must look at: holding a non-zero position in the ledger
+        (their equity moves with prices) and either without a start kept for ``session``, or
+        active with a daily loss limit (their own, or the platform's when ``default_limit``).
+        The others would cost the sweep a locked transaction each and change nothing."""
         ...
 
     async def record_risk_event(self, event: Event) -> None:

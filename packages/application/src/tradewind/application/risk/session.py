@@ -75,8 +75,9 @@ class SessionSweep:
 
     async def __call__(self) -> SweepResult:
         result = SweepResult()
-        async with self._uow() as uow:
-            accounts = await uow.accounts.with_positions()
+        async with self._uow() as uow:  # only those it may change: a sweep a minute over all holders was
+            # ~5 round trips and a lock per account for nothing (4,320 accounts on a dev stack, issue 15)
+            accounts = await uow.accounts.to_sweep(session_of(utcnow()), default_limit=self._default is not None)
         for account_id in accounts:
             async with self._uow() as uow:
                 await uow.accounts.lock(account_id)

@@ -143,8 +143,18 @@ class MemoryAccountRepository:
 
         self._uow.queue(write)
 
-    async def with_positions(self) -> list[uuid.UUID]:
-        return sorted({holder for (holder, _), (qty, _) in self._uow.store.positions.items() if qty})
+    async def to_sweep(self, session: date, *, default_limit: bool) -> list[uuid.UUID]:
+        store = self._uow.store
+        holders = {holder for (holder, _), (qty, _) in store.positions.items() if qty}
+
+        def wanted(account_id: uuid.UUID) -> bool:
+            kept = store.sessions.get(account_id)
+            if kept is None or kept[0] != session:
+                return True
+            active = store.trading_states.get(account_id, (TradingState.ACTIVE, None))[0] is TradingState.ACTIVE
+            return active and (default_limit or "daily_loss_limit" in store.limits.get(account_id, {}))
+
+        return sorted(a for a in holders if wanted(a))
 
     async def limits(self, account_id: uuid.UUID) -> dict[str, Decimal | int]:
         return dict(self._uow.store.limits.get(account_id, {}))

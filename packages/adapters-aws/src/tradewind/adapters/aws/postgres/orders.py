@@ -124,9 +124,17 @@ class PgAccountRepository:
         rows = await self._uow.conn.fetch("SELECT DISTINCT account_id FROM open_orders")
         return [r["account_id"] for r in rows]
 
-    async def with_positions(self) -> list[uuid.UUID]:
-        rows = await self._uow.conn.fetch("SELECT DISTINCT account_id FROM ledger_positions WHERE qty <> 0")
-        return [r["account_id"] for r in rows]
+    async def to_sweep(self, session: date, *, default_limit: bool) -> list[uuid.UUID]:
+        rows = await self._uow.conn.fetch(
+            "SELECT a.id FROM accounts a WHERE EXISTS (SELECT 1 FROM ledger_positions p"
+            " WHERE p.account_id = a.id AND p.qty <> 0) AND ("
+            " NOT EXISTS (SELECT 1 FROM account_sessions s WHERE s.account_id = a.id AND s.session_date = $1)"
+            " OR (a.trading_state = 'active' AND ($2 OR EXISTS (SELECT 1 FROM account_limits l"
+            " WHERE l.account_id = a.id AND l.name = 'daily_loss_limit')))) ORDER BY a.id",
+            session,
+            default_limit,
+        )
+        return [r["id"] for r in rows]
 
     async def record_risk_event(self, event: Event) -> None:
         await self._uow.conn.execute(
