@@ -142,3 +142,87 @@ async def test_new_streams_snapshots_are_served_from_the_feed_without_a_fetch_ea
         for _ in range(5):
             assert (await first_data(client, token) or {}).get("last") == "411.11"
         assert await metric(port, "tradewind_sse_snapshot_fetches_total") == fetches  # five streams, no fetch
+
+
+async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    kind = ""
+    async for line in lines:
+        if line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            yield kind, dict(json.loads(line[5:]))
+
+
+async def test_quotes_written_to_an_idle_stream_directly_keep_their_order_and_the_orders_between(
+    web: Any, eventually: Any
+) -> None:
+    """The hub writes a quote to an idle stream's socket itself (``direct.py``); a stream with
+    something pending goes through its writer. Either way the stream never shows a quote after a
+    newer one, and the account's order updates all arrive, in order, among them."""
+    port, users, redis = web
+    token, account = users["reader"]
+    notifier, quotes = RedisNotifier(redis), RedisQuoteBroadcaster(redis)
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        client.stream(
+            "GET", "/api/v1/stream?symbols=JPM&heartbeat=30", headers={"Authorization": f"Bearer {token}"}
+        ) as response,
+    ):
+        assert response.status_code == 200
+
+        async def connected() -> bool:
+            return await metric(port, "tradewind_sse_connections") == 1
+
+        await eventually(connected, what="the stream to register")
+        before = await metric(port, "tradewind_sse_direct_writes_total")
+        for i in range(1, 61):
+            price = Decimal("150.00") + Decimal(i) / 100
+            await quotes.broadcast([Quote("JPM", price, price + Decimal("0.02"), price + Decimal("0.01"), utcnow())])
+            if i % 6 == 0:
+                await notifier.publish(account, "order", i // 6, {"id": f"o-{i // 6}"})
+        seen_quotes: list[Decimal] = []
+        seen_orders: list[str] = []
+
+        async def read_all() -> None:
+            async for kind, data in sse_events(response.aiter_lines()):
+                if kind == "quote" and data.get("symbol") == "JPM":
+                    seen_quotes.append(Decimal(data["last"]))
+                elif kind == "order":
+                    seen_orders.append(data["id"])
+                if seen_orders[-1:] == ["o-10"] and seen_quotes[-1:] == [Decimal("150.61")]:
+                    return
+
+        await asyncio.wait_for(read_all(), 20)
+    assert seen_orders == [f"o-{n}" for n in range(1, 11)]
+    assert seen_quotes == sorted(set(seen_quotes))  # never an older quote after a newer one
+    assert await metric(port, "tradewind_sse_direct_writes_total") > before
+
+
+async def test_a_client_that_stops_reading_quotes_is_cut_once_its_socket_is_full(web: Any, eventually: Any) -> None:
+    """Direct writes stop when the socket's buffer is full (uvicorn pauses writing); the quotes
+    then wait for the stream's writer, whose write stalls, and the hub cuts the stream."""
+    port, users, redis = web
+    _unread, sleeper = await asyncio.open_connection("127.0.0.1", port)
+    sleeper.write(
+        f"GET /api/v1/stream?symbols=KO HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {users['sleeper'][0]}\r\n\r\n".encode()
+    )
+    await sleeper.drain()
+
+    async def connected() -> bool:
+        return await metric(port, "tradewind_sse_connections") == 1
+
+    await eventually(connected, what="the sleeping stream to register")
+    quotes = RedisQuoteBroadcaster(redis)
+    step = 0
+
+    async def cut() -> bool:
+        nonlocal step
+        for _ in range(10):  # ~150 KB of quotes a try, until the socket is full and the write stalls
+            step += 1
+            price = Decimal("60.00") + Decimal(step % 1000) / 100
+            await quotes.broadcast([Quote("KO", price, price, price, utcnow())] * 100)
+        return await metric(port, "tradewind_sse_cut_total") >= 1
+
+    await eventually(cut, timeout=60, what="the sleeping quote client to be cut")
+    assert await metric(port, "tradewind_sse_connections") == 0
+    sleeper.close()

@@ -24,6 +24,7 @@ from litestar.types import Receive, Scope, Send
 from tradewind.application.ports import OrderReadModel
 from tradewind.apps.web.errors import InvalidHeader
 from tradewind.apps.web.openapi import documented, errors
+from tradewind.apps.web.stream.direct import DirectWrite
 from tradewind.apps.web.stream.hub import HEARTBEAT, Connection, StreamHub, encode
 from tradewind.domain.accounts import Account
 from tradewind.domain.instruments import DEFAULT_WATCHLIST, SYMBOLS
@@ -143,6 +144,8 @@ class FanOutStream(ServerSentEvent):
                     await write(b"".join(chunks))
             if snapshot := await self._hub.snapshot(self._symbols):
                 await write(b"".join(f.wire for f in snapshot))
+            if not self._flush_interval:  # a flush interval conflates: every quote waits for the writer
+                conn.direct = DirectWrite.of(send)
             while conn.cut is None:
                 chunks = conn.take(resume.keep)
                 if chunks:
@@ -155,7 +158,9 @@ class FanOutStream(ServerSentEvent):
                     continue
                 conn.wake.clear()
                 if conn.cut is None and conn.updates.empty() and not conn.pending_quotes and not conn.beat_due:
+                    conn.parked = True  # from here the hub may write quotes to the socket itself
                     await conn.wake.wait()
+                conn.parked = False
             if conn.cut != "gone":
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tradewind.apps.web.stream.direct import DirectWrite, chunk
 from tradewind.domain.market import STALE_AFTER, Quote
 
 MAX_PENDING = 1_000  # order/fill/position updates queued per connection before it is cut
@@ -51,12 +52,14 @@ def encode(kind: str, data: dict[str, Any], seq: int | None) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One update, framed once; shared by every connection it is delivered to."""
+    """One update, framed once; shared by every connection it is delivered to. ``chunked``: the
+    same bytes as one HTTP chunk, for the connections the hub writes directly (``direct.py``)."""
 
     kind: str
     seq: int | None
     data: dict[str, Any]
     wire: bytes
+    chunked: bytes = b""
 
 
 @dataclass(eq=False)
@@ -74,6 +77,10 @@ class Connection:
     writing_since: float | None = None
     task: asyncio.Task[Any] | None = None
     timer: asyncio.TimerHandle | None = None
+    #: the socket, when the hub may write quotes to it itself (``direct.py``); ``parked``: the
+    #: writer waits with nothing pending, so a direct write overtakes nothing
+    direct: DirectWrite | None = None
+    parked: bool = False
 
     @property
     def quotes(self) -> dict[str, dict[str, Any]]:
@@ -82,6 +89,7 @@ class Connection:
 
     def offer_quote(self, symbol: str, frame: Frame) -> None:
         self.pending_quotes[symbol] = frame
+        self.parked = False
         self.wake.set()
 
     def offer(self, message: dict[str, Any]) -> bool:
@@ -91,6 +99,7 @@ class Connection:
         except asyncio.QueueFull:
             self.overflowed = True
             return False
+        self.parked = False
         self.wake.set()
         return True
 
@@ -114,6 +123,7 @@ class HubStats:
     cut_slow: int = 0  # cut because a write stalled for stall_seconds
     cut_overflow: int = 0  # cut because their update queue overflowed
     snapshot_fetches: int = 0  # PriceCache round trips for snapshots (not per connection)
+    direct_writes: int = 0  # quotes the hub wrote to an idle connection's socket itself
 
     def render(self) -> str:
         return (
@@ -124,6 +134,8 @@ class HubStats:
             f'tradewind_sse_cut_total{{reason="overflow"}} {self.cut_overflow}\n'
             "# TYPE tradewind_sse_snapshot_fetches_total counter\n"
             f"tradewind_sse_snapshot_fetches_total {self.snapshot_fetches}\n"
+            "# TYPE tradewind_sse_direct_writes_total counter\n"
+            f"tradewind_sse_direct_writes_total {self.direct_writes}\n"
         )
 
 
@@ -213,6 +225,7 @@ class StreamHub:
         idle = now - conn.last_write
         if conn.writing_since is None and idle >= conn.heartbeat * 0.98:
             conn.beat_due = True
+            conn.parked = False
             conn.wake.set()
             next_in = conn.heartbeat
         else:
@@ -221,6 +234,7 @@ class StreamHub:
 
     def _cut(self, conn: Connection, reason: str) -> None:
         conn.cut = reason
+        conn.parked = False
         conn.wake.set()
         if conn.writing_since is not None and conn.task is not None:
             conn.task.cancel()  # blocked in a write the client never reads: the writer catches it
@@ -299,12 +313,20 @@ class StreamHub:
             symbol = data.get("symbol")
             if not isinstance(symbol, str):
                 return
-            frame = Frame("quote", None, data, encode("quote", data, None))
+            wire = encode("quote", data, None)
+            frame = Frame("quote", None, data, wire, chunk(wire))
+            now = time.monotonic()
             if symbol in self._latest or len(self._latest) < self._max_symbols:
-                self._latest[symbol] = (frame, time.monotonic() + self._stale_after)
+                self._latest[symbol] = (frame, now + self._stale_after)
                 self._absent_until.pop(symbol, None)
             for conn in self._by_symbol.get(symbol, ()):
-                conn.offer_quote(symbol, frame)
+                direct = conn.direct
+                if direct is not None and conn.parked and direct.ready():
+                    direct.write(frame.chunked)  # its writer is idle: nothing to overtake
+                    conn.last_write = now
+                    self.stats.direct_writes += 1
+                else:
+                    conn.offer_quote(symbol, frame)
             return
         members = self._by_account.get(str(message.get("account_id")))
         if not members:
