@@ -61,6 +61,16 @@ async def web(local_settings: Settings, eventually: Any) -> AsyncIterator[tuple[
         await redis.aclose()
 
 
+async def sleeping_stream(port: int, token: str, symbol: str) -> asyncio.StreamWriter:
+    """A raw socket that sends its stream request and never reads a byte (a slow consumer)."""
+    _unread, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"GET /api/v1/stream?symbols={symbol} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    return writer
+
+
 async def metric(port: int, name: str) -> float:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
         text = (await client.get("/metrics")).text
@@ -70,12 +80,7 @@ async def metric(port: int, name: str) -> float:
 async def test_a_client_that_stops_reading_is_cut_while_the_others_keep_flowing(web: Any, eventually: Any) -> None:
     port, users, redis = web
     notifier = RedisNotifier(redis)
-    # The sleeper: a raw socket that sends its request and never reads a byte.
-    _unread, writer_sock = await asyncio.open_connection("127.0.0.1", port)
-    writer_sock.write(
-        f"GET /api/v1/stream?symbols=AAPL HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {users['sleeper'][0]}\r\n\r\n".encode()
-    )
-    await writer_sock.drain()
+    writer_sock = await sleeping_stream(port, users["sleeper"][0], "AAPL")
     async with (
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
         client.stream(
@@ -202,11 +207,7 @@ async def test_a_client_that_stops_reading_quotes_is_cut_once_its_socket_is_full
     """Direct writes stop when the socket's buffer is full (uvicorn pauses writing); the quotes
     then wait for the stream's writer, whose write stalls, and the hub cuts the stream."""
     port, users, redis = web
-    _unread, sleeper = await asyncio.open_connection("127.0.0.1", port)
-    sleeper.write(
-        f"GET /api/v1/stream?symbols=KO HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {users['sleeper'][0]}\r\n\r\n".encode()
-    )
-    await sleeper.drain()
+    sleeper = await sleeping_stream(port, users["sleeper"][0], "KO")
 
     async def connected() -> bool:
         return await metric(port, "tradewind_sse_connections") == 1

@@ -19,6 +19,6 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """No reset query: a unit of work leaves no session state behind (see the module docstring)."""
 
 
-def create_pool(*, dsn: str, min_size: int, max_size: int, **kwargs: Any) -> Any:
+def create_pool(*, dsn: str, min_size: int, max_size: int) -> Any:
     """``asyncpg.create_pool`` with the reset above (awaitable, as asyncpg's is)."""
-    return asyncpg.create_pool(dsn=dsn, min_size=min_size, max_size=max_size, reset=_keep_session, **kwargs)
+    return asyncpg.create_pool(dsn=dsn, min_size=min_size, max_size=max_size, reset=_keep_session)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-from tradewind.adapters.aws.redis.notifier import CHANNEL
+from tradewind.adapters.aws.redis.notifier import CHANNEL, RedisNotifier
 from tradewind.adapters.aws.redis.prices import PREFIX
 from tradewind.domain.market import STALE_AFTER, Quote
 
@@ -29,15 +29,10 @@ class RedisQuoteWriter:
 
 
 class RedisQuoteBroadcaster:
+    """Quotes as everyone's ``quote`` updates, through the notifier's one pipelined round trip."""
+
     def __init__(self, redis: Redis, channel: str = CHANNEL) -> None:
-        self._redis = redis
-        self._channel = channel
+        self._notifier = RedisNotifier(redis, channel)
 
     async def broadcast(self, quotes: Sequence[Quote]) -> None:
-        if not quotes:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for quote in quotes:
-                message = {"account_id": None, "kind": "quote", "seq": None, "data": quote.to_dict()}
-                pipe.publish(self._channel, json.dumps(message))
-            await pipe.execute()
+        await self._notifier.publish_many([(None, "quote", None, quote.to_dict()) for quote in quotes])
